@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler } from 'express';
+import { pinoHttp } from 'pino-http';
+import swaggerUi from 'swagger-ui-express';
+import { AppError, NotFoundError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { metrics, metricsRegistry } from '../metrics.ts';
+import type { TokenVerifier } from './auth.ts';
+import { buildOpenApiDocument } from './openapi.ts';
+import { checkAccess, parseRequest, type RouteDefinition } from './route.ts';
+
+export interface ReadinessReport {
+  ready: boolean;
+  checks: Record<string, boolean>;
+}
+
+export interface HttpAppOptions {
+  service: string;
+  description?: string;
+  logger: Logger;
+  verifier: TokenVerifier;
+  routes: RouteDefinition[];
+  readiness(): Promise<ReadinessReport>;
+  jsonLimit: string;
+  /** Mounted before the JSON parser, e.g. a webhook that needs the raw body. */
+  beforeBodyParsing?(app: Express): void;
+}
+
+const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
+const quietPaths = new Set(['/health', '/ready', '/metrics']);
+
+function requestId(req: Request): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
+}
+
+function errorBody(error: AppError, id: string) {
+  return { error: { code: error.code, message: error.message, details: error.details }, requestId: id };
+}
+
+/** Maps body-parser's errors (they carry `type`) to Mart's error codes. */
+function fromParserError(error: { type?: string; message?: string }): AppError | undefined {
+  switch (error.type) {
+    case 'entity.too.large':
+      return new AppError('payload_too_large', 'Request body is too large');
+    case 'entity.parse.failed':
+      return new AppError('bad_request', 'Request body is not valid JSON');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+    case 'request.aborted':
+    case 'request.size.invalid':
+      return new AppError('bad_request', error.message ?? 'Malformed request body');
+    default:
+      return undefined;
+  }
+}
+
+/** The Express app every Mart HTTP service runs: the same edges, errors and probes everywhere. */
+export function createHttpApp(options: HttpAppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.use(
+    pinoHttp({
+      logger: options.logger,
+      genReqId: (req, res) => {
+        const id = requestId(req as Request);
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => quietPaths.has(req.url ?? '') },
+      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+
+  app.use(((req, res, next) => {
+    const end = metrics.httpDuration.startTimer({ method: req.method });
+    res.on('finish', () => {
+      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      end({ route, status: String(res.statusCode) });
+    });
+    next();
+  }) as RequestHandler);
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok', service: options.service });
+  });
+  app.get('/ready', async (_req, res) => {
+    const report = await options.readiness().catch(() => ({ ready: false, checks: {} }));
+    res.status(report.ready ? 200 : 503).json({ status: report.ready ? 'ready' : 'not_ready', service: options.service, checks: report.checks });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metricsRegistry.contentType).send(await metricsRegistry.metrics());
+  });
+
+  const document = buildOpenApiDocument(
+    { title: options.service, version: '0.1.0', ...(options.description ? { description: options.description } : {}) },
+    options.routes,
+  );
+  app.get('/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: `Mart ${options.service}` }));
+
+  options.beforeBodyParsing?.(app);
+  app.use(express.json({ limit: options.jsonLimit, strict: true }));
+
+  for (const route of options.routes) {
+    app[route.method](route.path, async (req, res) => {
+      const principal = options.verifier.fromHeader(req.headers.authorization);
+      checkAccess(route, principal);
+      const { params, query, body } = parseRequest(route, req);
+      const result = await route.handler({ params, query, body, principal, requestId: String(req.id), req, res });
+      if (res.headersSent) return;
+      if (result === undefined || route.status === 204) res.status(route.status).end();
+      else res.status(route.status).json(result);
+    });
+  }
+
+  app.use((req) => {
+    throw new NotFoundError(`No route for ${req.method} ${req.path}`);
+  });
+
+  app.use(((error: unknown, req, res, _next) => {
+    const appError =
+      error instanceof AppError ? error : (fromParserError(error as { type?: string }) ?? new AppError('internal', 'Internal server error'));
+    if (appError.code === 'internal') req.log.error({ err: error }, 'unhandled error');
+    if (appError.code === 'rate_limited') res.setHeader('retry-after', '60');
+    res.status(appError.status).json(errorBody(appError, String(req.id)));
+  }) as ErrorRequestHandler);
+
+  return app;
+}

@@ -1,0 +1,85 @@
+import type { Request, Response } from 'express';
+import type { z } from 'zod';
+import { ValidationError, type ErrorDetail } from '../errors.ts';
+import { authorize, type Access, type Principal } from './auth.ts';
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+type AnyObject = z.ZodType<Record<string, unknown>>;
+
+export interface HandlerInput<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  principal: Principal | undefined;
+  requestId: string;
+  req: Request;
+  res: Response;
+}
+
+/**
+ * One HTTP endpoint: the same zod schemas validate the request, type the handler and
+ * produce the OpenAPI document, so the docs cannot drift from the code.
+ */
+export interface RouteDefinition<P = unknown, Q = unknown, B = unknown> {
+  method: Method;
+  path: string;
+  summary: string;
+  tags?: string[];
+  access: Access;
+  params?: AnyObject;
+  query?: AnyObject;
+  body?: z.ZodType;
+  /** Extra documented request headers, e.g. Idempotency-Key. */
+  headers?: AnyObject;
+  status: number;
+  response?: z.ZodType;
+  /** Error statuses worth documenting beyond the ones implied by access and validation. */
+  errors?: number[];
+  handler(input: HandlerInput<P, Q, B>): Promise<unknown>;
+}
+
+type Infer<S> = S extends z.ZodType ? z.infer<S> : undefined;
+
+export function defineRoute<
+  PS extends AnyObject | undefined = undefined,
+  QS extends AnyObject | undefined = undefined,
+  BS extends z.ZodType | undefined = undefined,
+>(
+  route: Omit<RouteDefinition, 'handler' | 'params' | 'query' | 'body'> & {
+    params?: PS;
+    query?: QS;
+    body?: BS;
+    handler(input: HandlerInput<Infer<PS>, Infer<QS>, Infer<BS>>): Promise<unknown>;
+  },
+): RouteDefinition {
+  return route as RouteDefinition;
+}
+
+function parsePart(schema: z.ZodType | undefined, value: unknown, location: string, details: ErrorDetail[]): unknown {
+  if (!schema) return undefined;
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) {
+    // An unknown key is reported on its parent object; name the key itself.
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
+    for (const key of keys) {
+      const path = [...issue.path.map(String), ...(key === undefined ? [] : [key])].join('.') || location;
+      details.push({ path, message: issue.message, location });
+    }
+  }
+  return undefined;
+}
+
+/** Validates params, query and body together so one 400 names every bad field. */
+export function parseRequest(route: RouteDefinition, req: Request): { params: unknown; query: unknown; body: unknown } {
+  const details: ErrorDetail[] = [];
+  const params = parsePart(route.params, req.params, 'params', details);
+  const query = parsePart(route.query, req.query, 'query', details);
+  const body = parsePart(route.body, req.body ?? {}, 'body', details);
+  if (details.length > 0) throw new ValidationError(details);
+  return { params, query, body };
+}
+
+export function checkAccess(route: RouteDefinition, principal: Principal | undefined): void {
+  authorize(route.access, principal);
+}

@@ -1,0 +1,165 @@
+import type { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { allTopics, commands, headers, isCommandName, mart, type CommandName } from '@mart/proto';
+import { AppError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { metrics } from '../metrics.ts';
+import { DeadLetterPublisher } from './dead-letter.ts';
+import { createProducer, ensureTopics, headerString } from './kafka.ts';
+import { partitions } from '@mart/proto';
+
+/** A reply ready to send: the encoded reply message, or an encoded mart.common.Error. */
+export interface EncodedReply {
+  status: 'ok' | 'error';
+  body: Uint8Array;
+}
+
+export interface CommandMeta {
+  commandId: string;
+  requestId: string | undefined;
+  deadline: number;
+}
+
+/** Applies one decoded command; db-service supplies it (transactions, idempotency). */
+export type CommandExecutor = (name: CommandName, request: unknown, meta: CommandMeta) => Promise<EncodedReply>;
+
+export function encodeError(error: AppError): EncodedReply {
+  return {
+    status: 'error',
+    body: mart.common.Error.encode({ code: error.code, message: error.message, details: error.details }).finish(),
+  };
+}
+
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+class PoisonMessage extends Error {}
+
+/**
+ * Consumes every command topic in one consumer group (instances share partitions), hands each
+ * command to the executor and publishes the reply to the caller's reply topic. A message that
+ * cannot be decoded goes to the dead-letter topic; the partition keeps moving.
+ */
+export class CommandServer {
+  private readonly consumer: Consumer;
+  private readonly producer: Producer;
+  private readonly deadLetters: DeadLetterPublisher;
+  private assigned = false;
+
+  constructor(
+    private readonly options: { kafka: Kafka; groupId: string; execute: CommandExecutor; logger: Logger },
+  ) {
+    this.producer = createProducer(options.kafka);
+    this.deadLetters = new DeadLetterPublisher(this.producer, options.logger);
+    this.consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      maxWaitTimeInMs: 100,
+      sessionTimeout: 15_000,
+      heartbeatInterval: 1000,
+      allowAutoTopicCreation: false,
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      this.assigned = true;
+    });
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      this.assigned = false;
+      options.logger.error({ err: payload.error }, 'command consumer crashed');
+    });
+  }
+
+  get isAssigned(): boolean {
+    return this.assigned;
+  }
+
+  async start(): Promise<void> {
+    await ensureTopics(this.options.kafka, allTopics());
+    await this.producer.connect();
+    await this.consumer.connect();
+    const commandTopics = [...new Set(Object.values(commands).map((definition) => definition.topic))];
+    // A new group starts at the beginning so no command sent before it first joined is missed;
+    // old commands are past their deadline and skipped cheaply.
+    await this.consumer.subscribe({ topics: commandTopics, fromBeginning: true });
+    await this.consumer.run({
+      // Partitions are independent aggregates; within one partition order is kept.
+      partitionsConsumedConcurrently: partitions.commands,
+      // Redelivery after a crash is safe (mutations replay their stored reply), so commit on an
+      // interval instead of adding an OffsetCommit round trip after every command.
+      autoCommitInterval: 1000,
+      eachMessage: async ({ topic, partition, message }) => this.handle(topic, partition, message),
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+    await this.producer.disconnect();
+  }
+
+  private async handle(topic: string, partition: number, message: KafkaMessage): Promise<void> {
+    let parsed: ReturnType<CommandServer['parse']>;
+    try {
+      parsed = this.parse(topic, message);
+    } catch (error) {
+      if (!(error instanceof PoisonMessage)) throw error;
+      await this.deadLetters.publish({ topic, partition, message }, error.message);
+      await this.replyIfPossible(message, encodeError(new AppError('bad_request', `Rejected command: ${error.message}`)));
+      return;
+    }
+    const { name, request, meta, replyTo, correlationId } = parsed;
+    if (Date.now() > meta.deadline) {
+      // The caller has already answered its client with 504; applying now would surprise it.
+      metrics.commandsExpired.inc({ command: name });
+      this.options.logger.warn({ command: name, commandId: meta.commandId }, 'command expired before it was applied');
+      return;
+    }
+    const started = performance.now();
+    const reply = await this.options.execute(name, request, meta).catch((error: unknown) => {
+      // The executor maps expected failures itself; anything else must not wedge the partition.
+      this.options.logger.error({ err: error, command: name, commandId: meta.commandId }, 'command failed unexpectedly');
+      return encodeError(new AppError('internal', 'Internal error'));
+    });
+    metrics.commandDuration.observe({ command: name, outcome: reply.status }, (performance.now() - started) / 1000);
+    await this.send(replyTo, correlationId, name, reply);
+  }
+
+  private parse(topic: string, message: KafkaMessage) {
+    const header = (name: string) => headerString(message.headers?.[name]);
+    const name = header(headers.type);
+    if (!name || !isCommandName(name)) throw new PoisonMessage(`unknown command type: ${name ?? '(none)'}`);
+    const definition = commands[name];
+    if (definition.topic !== topic) throw new PoisonMessage(`command ${name} does not belong on ${topic}`);
+    const commandId = header(headers.commandId);
+    const correlationId = header(headers.correlationId);
+    const replyTo = header(headers.replyTo);
+    const deadline = Number(header(headers.deadline));
+    if (!commandId || !uuid.test(commandId)) throw new PoisonMessage('missing or invalid header: mart-command-id');
+    if (!correlationId) throw new PoisonMessage('missing header: mart-correlation-id');
+    if (!replyTo || !replyTo.startsWith('mart.replies.')) throw new PoisonMessage('missing or invalid header: mart-reply-to');
+    if (!Number.isFinite(deadline)) throw new PoisonMessage('missing or invalid header: mart-deadline');
+    let request: unknown;
+    try {
+      request = definition.request.decode(message.value ?? Buffer.alloc(0));
+    } catch (error) {
+      throw new PoisonMessage(`undecodable ${name}: ${(error as Error).message}`);
+    }
+    return { name, request, replyTo, correlationId, meta: { commandId, requestId: header(headers.requestId), deadline } };
+  }
+
+  private async replyIfPossible(message: KafkaMessage, reply: EncodedReply): Promise<void> {
+    const replyTo = headerString(message.headers?.[headers.replyTo]);
+    const correlationId = headerString(message.headers?.[headers.correlationId]);
+    if (replyTo?.startsWith('mart.replies.') && correlationId) await this.send(replyTo, correlationId, 'rejected', reply);
+  }
+
+  private async send(replyTo: string, correlationId: string, name: string, reply: EncodedReply): Promise<void> {
+    const replyHeaders: IHeaders = {
+      [headers.correlationId]: correlationId,
+      [headers.status]: reply.status,
+      [headers.type]: `${name}.reply`,
+    };
+    try {
+      await this.producer.send({ topic: replyTo, messages: [{ value: Buffer.from(reply.body), headers: replyHeaders }] });
+    } catch (error) {
+      // A lost reply costs the caller a timeout; a retry with the same command id gets the
+      // stored reply. Retrying here would stall every command behind this one.
+      this.options.logger.warn({ err: error, replyTo, command: name }, 'could not send reply');
+    }
+  }
+}

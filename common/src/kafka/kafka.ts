@@ -1,0 +1,69 @@
+import { Kafka, Partitioners, logLevel, type LogEntry, type Producer } from 'kafkajs';
+import type { Logger } from '../logger.ts';
+
+// kafkajs is in maintenance mode: only this folder imports it, behind Mart's own small API
+// (RpcClient, CommandServer, EventPublisher), so replacing it touches nothing else.
+
+export type { Kafka, Producer };
+
+const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+export function createKafka(options: { clientId: string; brokers: string[]; logger: Logger }): Kafka {
+  const kafkaLogger = options.logger.child({ component: 'kafkajs' });
+  return new Kafka({
+    clientId: options.clientId,
+    brokers: options.brokers,
+    // A dead broker must surface as 503 within about a second, not after kafkajs' default minute.
+    connectionTimeout: 1000,
+    requestTimeout: 5000,
+    retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log }: LogEntry) => {
+        const { message, ...extra } = log;
+        kafkaLogger[levels[level] ?? 'info'](extra, message);
+      },
+  });
+}
+
+export function createProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+    retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 500 },
+  });
+}
+
+/** Creates the topics that are missing; safe when several processes race to do it. */
+export async function ensureTopics(kafka: Kafka, wanted: { topic: string; numPartitions: number }[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = wanted.filter(({ topic }) => !existing.has(topic));
+    if (missing.length === 0) return;
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map(({ topic, numPartitions }) => ({ topic, numPartitions })),
+      });
+    } catch (error) {
+      // Another process created some of them first; that is the outcome we wanted.
+      if (!/already exists/i.test(String((error as Error).message))) throw error;
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export function headerString(value: Buffer | string | (Buffer | string)[] | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? undefined : first.toString();
+}

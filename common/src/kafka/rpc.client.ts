@@ -1,0 +1,186 @@
+import { randomUUID } from 'node:crypto';
+import type { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { commands, headers, mart, replyTopic, type CommandName, type CommandReply, type CommandRequest } from '@mart/proto';
+import { AppError, UnavailableError, UpstreamTimeoutError, errorFromReply } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { metrics } from '../metrics.ts';
+import { createProducer, ensureTopics, headerString } from './kafka.ts';
+import { partitions } from '@mart/proto';
+
+export interface CallOptions {
+  /** Overrides the client's default deadline for this call. */
+  timeoutMs?: number;
+  /** Reuse to retry a mutation safely: db-service applies one command id once. */
+  commandId?: string;
+  /** The HTTP request id, carried for log correlation. */
+  requestId?: string;
+  traceparent?: string;
+}
+
+interface PendingCall {
+  resolve(reply: KafkaMessage): void;
+  reject(error: Error): void;
+}
+
+export interface RpcClientOptions {
+  kafka: Kafka;
+  service: string;
+  instanceId: string;
+  timeoutMs: number;
+  logger: Logger;
+}
+
+/**
+ * Sends commands to db-service and awaits correlated replies.
+ *
+ * Every instance reads its service's reply topic in a consumer group of its own, so no
+ * rebalance among instances can move a reply away from the instance that waits for it;
+ * replies for other instances' correlation ids are dropped. On start the consumer is placed
+ * at the topic's end, so no reply to a command sent after start() can be skipped.
+ */
+export class RpcClient {
+  readonly replyTopic: string;
+  private readonly pending = new Map<string, PendingCall>();
+  private readonly producer: Producer;
+  private readonly consumer: Consumer;
+  private assigned = false;
+
+  constructor(private readonly options: RpcClientOptions) {
+    this.replyTopic = replyTopic(options.service);
+    this.producer = createProducer(options.kafka);
+    this.consumer = options.kafka.consumer({
+      groupId: `${this.replyTopic}.${options.instanceId}`,
+      // The broker answers a fetch as soon as one reply arrives; this only bounds idle polls.
+      maxWaitTimeInMs: 100,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1000,
+      allowAutoTopicCreation: false,
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      this.assigned = true;
+    });
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      this.assigned = false;
+      options.logger.error({ err: payload.error }, 'reply consumer crashed');
+    });
+  }
+
+  async start(): Promise<void> {
+    const commandTopics = new Set(Object.values(commands).map((definition) => definition.topic));
+    await ensureTopics(this.options.kafka, [
+      { topic: this.replyTopic, numPartitions: partitions.replies },
+      ...[...commandTopics].map((topic) => ({ topic, numPartitions: partitions.commands })),
+    ]);
+    const ends = await this.topicEnds();
+    await this.producer.connect();
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.replyTopic, fromBeginning: false });
+    await this.consumer.run({
+      // Committing after every reply would put an OffsetCommit between each fetch; positions
+      // only matter after a rebalance, and re-reading a few replies is harmless.
+      autoCommit: true,
+      autoCommitInterval: 5000,
+      eachMessage: async ({ message }) => this.onReply(message),
+    });
+    for (const { partition, offset } of ends) this.consumer.seek({ topic: this.replyTopic, partition, offset });
+  }
+
+  async stop(): Promise<void> {
+    for (const call of this.pending.values()) call.reject(new UnavailableError('Service is shutting down'));
+    this.pending.clear();
+    await this.consumer.disconnect();
+    await this.producer.disconnect();
+  }
+
+  /** True once the reply consumer owns its partitions. */
+  get isAssigned(): boolean {
+    return this.assigned;
+  }
+
+  async call<N extends CommandName>(name: N, request: CommandRequest<N>, options: CallOptions = {}): Promise<CommandReply<N>> {
+    const definition = commands[name];
+    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
+    const correlationId = randomUUID();
+    const started = performance.now();
+    const messageHeaders: IHeaders = {
+      [headers.type]: name,
+      [headers.commandId]: options.commandId ?? randomUUID(),
+      [headers.correlationId]: correlationId,
+      [headers.replyTo]: this.replyTopic,
+      [headers.deadline]: String(Date.now() + timeoutMs),
+    };
+    if (options.requestId) messageHeaders[headers.requestId] = options.requestId;
+    if (options.traceparent) messageHeaders[headers.traceparent] = options.traceparent;
+    // The generated encoder accepts its own $Properties; the registry typed the request already.
+    const value = Buffer.from((definition.request.encode as (message: unknown) => { finish(): Uint8Array })(request).finish());
+    const key = (definition.key as (request: unknown) => string | undefined)(request);
+
+    const reply = new Promise<KafkaMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(correlationId);
+        metrics.rpcTimeouts.inc({ command: name });
+        reject(new UpstreamTimeoutError(`No reply to ${name} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(correlationId, {
+        resolve: (message) => {
+          clearTimeout(timer);
+          resolve(message);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+    });
+    metrics.rpcPending.set(this.pending.size);
+
+    try {
+      await this.producer.send({ topic: definition.topic, messages: [{ key: key ?? null, value, headers: messageHeaders }] });
+    } catch (error) {
+      this.pending.get(correlationId)?.reject(new UnavailableError(`Kafka is unavailable: ${(error as Error).message}`));
+      this.pending.delete(correlationId);
+    }
+
+    try {
+      const message = await reply;
+      const result = this.decodeReply(name, message);
+      metrics.rpcDuration.observe({ command: name, outcome: 'ok' }, (performance.now() - started) / 1000);
+      return result;
+    } catch (error) {
+      const outcome = error instanceof AppError ? error.code : 'error';
+      metrics.rpcDuration.observe({ command: name, outcome }, (performance.now() - started) / 1000);
+      throw error;
+    } finally {
+      metrics.rpcPending.set(this.pending.size);
+    }
+  }
+
+  private decodeReply<N extends CommandName>(name: N, message: KafkaMessage): CommandReply<N> {
+    const body = message.value ?? Buffer.alloc(0);
+    if (headerString(message.headers?.[headers.status]) === 'error') {
+      const error = mart.common.Error.decode(body);
+      throw errorFromReply(error.code, error.message, error.details.map((d) => ({ path: d.path ?? '', message: d.message ?? '' })));
+    }
+    return commands[name].reply.decode(body) as CommandReply<N>;
+  }
+
+  private onReply(message: KafkaMessage): void {
+    const correlationId = headerString(message.headers?.[headers.correlationId]);
+    if (!correlationId) return;
+    const call = this.pending.get(correlationId);
+    // Late replies (after a timeout) and other instances' replies are expected: drop quietly.
+    if (!call) return;
+    this.pending.delete(correlationId);
+    call.resolve(message);
+  }
+
+  private async topicEnds(): Promise<{ partition: number; offset: string }[]> {
+    const admin = this.options.kafka.admin();
+    await admin.connect();
+    try {
+      return (await admin.fetchTopicOffsets(this.replyTopic)).map(({ partition, high }) => ({ partition, offset: high }));
+    } finally {
+      await admin.disconnect();
+    }
+  }
+}

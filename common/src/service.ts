@@ -1,0 +1,128 @@
+import type { Server } from 'node:http';
+import type { Express } from 'express';
+import { instanceId, readKey, type HttpServiceConfig } from './config.ts';
+import { createHttpApp, type ReadinessReport } from './http/app.ts';
+import { TokenVerifier } from './http/auth.ts';
+import type { RouteDefinition } from './http/route.ts';
+import { createKafka, type Kafka } from './kafka/kafka.ts';
+import { RpcClient } from './kafka/rpc.client.ts';
+import { createLogger, type Logger } from './logger.ts';
+
+export interface ServiceRuntime {
+  service: string;
+  config: HttpServiceConfig;
+  logger: Logger;
+  kafka: Kafka;
+  rpc: RpcClient;
+  verifier: TokenVerifier;
+}
+
+export interface HttpServiceDefinition {
+  service: string;
+  description?: string;
+  config: HttpServiceConfig;
+  routes(runtime: ServiceRuntime): RouteDefinition[];
+  beforeBodyParsing?(app: Express, runtime: ServiceRuntime): void;
+}
+
+export interface RunningService {
+  app: Express;
+  server: Server;
+  runtime: ServiceRuntime;
+  stop(): Promise<void>;
+}
+
+const pingTimeoutMs = 1000;
+const readinessCacheMs = 1000;
+
+/** A db-service round trip, cached briefly so probes cannot flood Kafka. */
+function readinessProbe(rpc: RpcClient): () => Promise<ReadinessReport> {
+  let last: { at: number; report: ReadinessReport } | undefined;
+  return async () => {
+    if (last && Date.now() - last.at < readinessCacheMs) return last.report;
+    const kafka = rpc.isAssigned;
+    const pong = kafka ? await rpc.call('system.ping', {}, { timeoutMs: pingTimeoutMs }).catch(() => undefined) : undefined;
+    const report = { ready: Boolean(pong?.database), checks: { kafka, dbService: Boolean(pong), database: Boolean(pong?.database) } };
+    last = { at: Date.now(), report };
+    return report;
+  };
+}
+
+async function withRetry(what: string, logger: Logger, attempt: () => Promise<void>, stopped: () => boolean): Promise<void> {
+  for (let delay = 250; !stopped(); delay = Math.min(delay * 2, 5000)) {
+    try {
+      await attempt();
+      return;
+    } catch (error) {
+      logger.warn({ err: error, retryInMs: delay }, `${what} failed; retrying`);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+/**
+ * Wires config → Kafka → HTTP for one service. The HTTP port opens at once (health 200,
+ * ready 503) and Kafka is connected in the background with backoff, so start order does not matter.
+ */
+export async function runHttpService(definition: HttpServiceDefinition): Promise<RunningService> {
+  const { config, service } = definition;
+  const logger = createLogger(service, config.LOG_LEVEL);
+  const kafka = createKafka({ clientId: service, brokers: config.KAFKA_BROKERS, logger });
+  const rpc = new RpcClient({ kafka, service, instanceId: instanceId(config, config.PORT), timeoutMs: config.RPC_TIMEOUT_MS, logger });
+  const verifier = new TokenVerifier({
+    publicKey: readKey(config.AUTH_PUBLIC_KEY, config.AUTH_PUBLIC_KEY_FILE, 'AUTH_PUBLIC_KEY'),
+    issuer: config.AUTH_ISSUER,
+    audience: config.AUTH_AUDIENCE,
+  });
+  const runtime: ServiceRuntime = { service, config, logger, kafka, rpc, verifier };
+
+  const app = createHttpApp({
+    service,
+    ...(definition.description ? { description: definition.description } : {}),
+    logger,
+    verifier,
+    routes: definition.routes(runtime),
+    readiness: readinessProbe(rpc),
+    jsonLimit: config.JSON_LIMIT,
+    beforeBodyParsing: (express) => definition.beforeBodyParsing?.(express, runtime),
+  });
+  const server = await new Promise<Server>((resolve) => {
+    const listening = app.listen(config.PORT, () => resolve(listening));
+  });
+  logger.info({ port: config.PORT }, `${service} listening`);
+
+  let stopping = false;
+  const connected = withRetry('connecting to Kafka', logger, () => rpc.start(), () => stopping).then(() => {
+    if (!stopping) logger.info('Kafka request/reply ready');
+  });
+
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down');
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    // In-flight requests get a few seconds to finish before their connections are cut.
+    setTimeout(() => server.closeAllConnections(), 5000).unref();
+    await closed;
+    await connected;
+    await rpc.stop().catch((error: unknown) => logger.warn({ err: error }, 'error while disconnecting from Kafka'));
+  };
+  return { app, server, runtime, stop };
+}
+
+/** Stops the service on SIGTERM/SIGINT and exits; used by every main.ts. */
+export function stopOnSignals(running: { stop(): Promise<void> }, logger: Logger): void {
+  const handler = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, 'signal received');
+    running.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', handler);
+  process.once('SIGINT', handler);
+}

@@ -1,0 +1,54 @@
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import jwt from 'jsonwebtoken';
+import type { Principal } from '../http/auth.ts';
+
+// Helpers for Mart's test suites only; never imported by service code.
+
+export interface KeyPair {
+  privateKey: string;
+  publicKey: string;
+}
+
+export function generateTestKeys(): KeyPair {
+  return generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+}
+
+/** The key pair the test runner generated for the stack under test. */
+export function stackKeys(): KeyPair {
+  const privateFile = process.env.AUTH_PRIVATE_KEY_FILE;
+  const publicFile = process.env.AUTH_PUBLIC_KEY_FILE;
+  if (!privateFile || !publicFile) throw new Error('AUTH_PRIVATE_KEY_FILE and AUTH_PUBLIC_KEY_FILE must be set (npm test sets them)');
+  return { privateKey: readFileSync(privateFile, 'utf8'), publicKey: readFileSync(publicFile, 'utf8') };
+}
+
+/** Signs an access token the way auth-service does, for tests that need a principal. */
+export function mintToken(privateKey: string, principal: Partial<Principal> & Pick<Principal, 'kind'>, options: jwt.SignOptions = {}): string {
+  const { sub = randomUUID(), kind, role, email = `${kind}-${sub.slice(0, 8)}@test.mart` } = principal;
+  return jwt.sign({ kind, email, ...(role ? { role } : {}) }, privateKey, {
+    algorithm: 'RS256',
+    subject: sub,
+    issuer: 'mart-auth',
+    audience: 'mart',
+    expiresIn: '15m',
+    ...options,
+  });
+}
+
+/** Base URL of a running service under test, from the runner's MART_URL_<SERVICE> variables. */
+export function serviceUrl(service: string): string {
+  const variable = `MART_URL_${service.toUpperCase().replace(/-/g, '_')}`;
+  const url = process.env[variable];
+  if (!url) throw new Error(`${variable} is not set: run the end-to-end suites through npm test`);
+  return url;
+}
+
+export function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} must be set (npm test sets it)`);
+  return value;
+}
