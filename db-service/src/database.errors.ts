@@ -1,0 +1,44 @@
+import { AppError, ConflictError, NotFoundError, UnavailableError } from '@mart/common';
+import { Prisma } from './database.ts';
+
+// Prisma's error codes: https://www.prisma.io/docs/orm/reference/error-reference
+const uniqueViolationCode = 'P2002';
+const foreignKeyViolation = 'P2003';
+const recordNotFound = 'P2025';
+
+/**
+ * Names the violated unique constraint (index name or columns, e.g. "brands_name_key_key"),
+ * when `error` is a unique violation; undefined otherwise.
+ */
+export function uniqueViolation(error: unknown): string | undefined {
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== uniqueViolationCode) return undefined;
+  const meta = error.meta as
+    | { target?: unknown; driverAdapterError?: { cause?: { constraint?: { index?: string; fields?: string[] } } } }
+    | undefined;
+  const constraint = meta?.driverAdapterError?.cause?.constraint;
+  return constraint?.index ?? constraint?.fields?.join(',') ?? String(meta?.target ?? '');
+}
+
+export function isForeignKeyViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === foreignKeyViolation;
+}
+
+export function isRecordNotFound(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === recordNotFound;
+}
+
+function isConnectionFailure(error: unknown): boolean {
+  if (error instanceof Prisma.PrismaClientInitializationError) return true;
+  const text = `${(error as Error)?.message ?? ''} ${String((error as { cause?: unknown })?.cause ?? '')}`;
+  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|connection timeout|terminating connection|DatabaseNotReachable|the database system is (starting up|shutting down)/i.test(text);
+}
+
+/** Maps what a handler threw to the error the caller should see. */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (uniqueViolation(error) !== undefined) return new ConflictError('A record with the same unique value already exists');
+  if (isForeignKeyViolation(error)) return new ConflictError('The record is referenced by other records, or references a missing one');
+  if (isRecordNotFound(error)) return new NotFoundError();
+  if (isConnectionFailure(error)) return new UnavailableError('The database is unavailable');
+  return new AppError('internal', 'Internal error');
+}

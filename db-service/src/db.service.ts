@@ -1,0 +1,78 @@
+import {
+  CommandServer,
+  TokenVerifier,
+  createHttpApp,
+  createKafka,
+  createLogger,
+  createProducer,
+  instanceId,
+  type Logger,
+} from '@mart/common';
+import type { Server } from 'node:http';
+import { createCommandExecutor } from './command.executor.ts';
+import type { DbServiceConfig } from './config.ts';
+import { createDatabase } from './database.ts';
+import { allHandlers } from './handlers/index.ts';
+import { applyMigrations } from './migrate.ts';
+import { OutboxRelay } from './outbox.relay.ts';
+import { startRetentionJob } from './retention.job.ts';
+
+export interface RunningDbService {
+  logger: Logger;
+  server: Server;
+  stop(): Promise<void>;
+}
+
+/** Migrations → Prisma → command consumer → outbox relay → health/ready/metrics over HTTP. */
+export async function startDbService(config: DbServiceConfig): Promise<RunningDbService> {
+  const logger = createLogger('db-service', config.LOG_LEVEL);
+  const instance = instanceId(config, config.PORT);
+
+  const { applied } = await applyMigrations(config.DATABASE_URL, (message) => logger.info(message));
+  logger.info({ applied }, 'migrations up to date');
+
+  const prisma = createDatabase(config.DATABASE_URL, config.DB_POOL_SIZE);
+  const kafka = createKafka({ clientId: `db-service-${instance}`, brokers: config.KAFKA_BROKERS, logger });
+  const producer = createProducer(kafka);
+  await producer.connect();
+  const relay = new OutboxRelay({ prisma, producer, logger, pollMs: config.OUTBOX_POLL_MS });
+  const executor = createCommandExecutor({ prisma, handlers: allHandlers(instance), logger, onEventsWritten: () => relay.kick() });
+  const commandServer = new CommandServer({ kafka, groupId: config.KAFKA_GROUP_ID, execute: executor, logger });
+  await commandServer.start();
+  relay.start();
+  const retention = startRetentionJob({ prisma, logger, retentionHours: config.PROCESSED_COMMAND_RETENTION_HOURS });
+
+  const app = createHttpApp({
+    service: 'db-service',
+    description: 'Owner of the database: applies Kafka commands; serves health, readiness and metrics only.',
+    logger,
+    verifier: new TokenVerifier({ publicKey: null, issuer: '', audience: '' }),
+    routes: [],
+    jsonLimit: '1kb',
+    readiness: async () => {
+      const database = await prisma.$queryRaw`SELECT 1`.then(
+        () => true,
+        () => false,
+      );
+      const kafkaReady = commandServer.isAssigned;
+      return { ready: database && kafkaReady, checks: { database, kafka: kafkaReady } };
+    },
+  });
+  const server = await new Promise<Server>((resolve) => {
+    const listening = app.listen(config.PORT, () => resolve(listening));
+  });
+  logger.info({ port: config.PORT, instance }, 'db-service ready for commands');
+
+  return {
+    logger,
+    server,
+    stop: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      retention.stop();
+      await commandServer.stop();
+      await relay.stop();
+      await producer.disconnect();
+      await prisma.$disconnect();
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import type { CommandMeta } from '@mart/common';
+import type { CommandInput, CommandName, CommandResult, EventName, EventPayload } from '@mart/proto';
+import type { Db } from './database.ts';
+
+export interface HandlerContext {
+  /** The transaction of this command (mutations) or the client (queries). */
+  db: Db;
+  meta: CommandMeta;
+  now: Date;
+  /** Records a domain event in the outbox, in the command's transaction (mutations only). */
+  emit<E extends EventName>(name: E, payload: EventPayload<E>): void;
+}
+
+export type Handler<N extends CommandName> = (input: CommandInput<N>, context: HandlerContext) => Promise<CommandResult<N>>;
+
+export type Handlers = { [N in CommandName]?: Handler<N> };
+
+/** Page arithmetic shared by list handlers; page size is clamped to the API's limits. */
+export function pageWindow(page: { page?: number | null; pageSize?: number | null } | null | undefined) {
+  const number = Math.max(1, page?.page || 1);
+  const size = Math.min(100, Math.max(1, page?.pageSize || 20));
+  return { page: number, pageSize: size, skip: (number - 1) * size, take: size };
+}
+
+/** Lower-cased, trimmed, inner runs of white space folded: the uniqueness key of names. */
+export function nameKey(name: string): string {
+  return name.trim().replace(/\s+/g, ' ').toLowerCase();
+}

@@ -1,0 +1,8 @@
+import type { Handlers } from '../handler.ts';
+import { brandHandlers } from './brand.handlers.ts';
+import { systemHandlers } from './system.handlers.ts';
+
+/** Every command db-service applies: adding one is a registry entry in proto/ plus a handler here. */
+export function allHandlers(instance: string): Handlers {
+  return { ...systemHandlers(instance), ...brandHandlers };
+}
