@@ -1,0 +1,59 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import { NotFoundError, TokenVerifier, createHttpApp, createLogger, type RpcClient } from '@mart/common';
+import { generateTestKeys, mintToken } from '@mart/common/testing';
+import { brandRoutes } from '../src/brand.routes.ts';
+
+describe('brand routes (fake rpc)', () => {
+  const keys = generateTestKeys();
+  const calls: { name: string; request: Record<string, unknown> }[] = [];
+  const brand = { id: 'b1', name: 'Acme', description: null, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' };
+  const rpc = {
+    call: async (name: string, req: Record<string, unknown>) => {
+      calls.push({ name, request: req });
+      if (name === 'brand.get') throw new NotFoundError('Brand not found');
+      if (name === 'brand.list') return { items: [brand], page: { page: 2, pageSize: 5, total: 6 } };
+      return { ...brand, ...req };
+    },
+  } as unknown as RpcClient;
+  const app = createHttpApp({
+    service: 'brand-service',
+    logger: createLogger('test', 'silent'),
+    verifier: new TokenVerifier({ publicKey: keys.publicKey, issuer: 'mart-auth', audience: 'mart' }),
+    routes: brandRoutes({ rpc }),
+    readiness: async () => ({ ready: true, checks: {} }),
+    jsonLimit: '100kb',
+  });
+  const staff = `Bearer ${mintToken(keys.privateKey, { kind: 'user', role: 'staff' })}`;
+  const id = '5d3b6a8e-2c1f-4e8a-9b7d-1a2b3c4d5e6f';
+
+  beforeEach(() => {
+    calls.length = 0;
+  });
+
+  it('generates the brand id at the edge and sends a trimmed name', async () => {
+    const res = await request(app).post('/brands').set('authorization', staff).send({ name: '  Acme  ' });
+    expect(res.status).to.equal(201);
+    expect(calls[0]?.name).to.equal('brand.create');
+    expect(calls[0]?.request.name).to.equal('Acme');
+    expect(calls[0]?.request.id).to.match(/^[0-9a-f-]{36}$/);
+  });
+
+  it('turns description: null into the clear-description command', async () => {
+    await request(app).patch(`/brands/${id}`).set('authorization', staff).send({ description: null });
+    expect(calls[0]?.request).to.deep.include({ id, description: '' });
+  });
+
+  it('rejects an empty patch', async () => {
+    const res = await request(app).patch(`/brands/${id}`).set('authorization', staff).send({});
+    expect(res.status).to.equal(400);
+    expect(calls).to.have.length(0);
+  });
+
+  it('maps a not-found reply to 404 and passes paging through', async () => {
+    expect((await request(app).get(`/brands/${id}`)).status).to.equal(404);
+    const list = await request(app).get('/brands?page=2&pageSize=5');
+    expect(list.body).to.deep.equal({ items: [brand], page: 2, pageSize: 5, total: 6 });
+    expect(calls[1]?.request).to.deep.include({ page: { page: 2, pageSize: 5 } });
+  });
+});
