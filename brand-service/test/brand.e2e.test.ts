@@ -34,7 +34,10 @@ describe('/brands end to end', () => {
     expect(read.status).to.equal(200);
     expect(read.body).to.deep.equal(created.body);
 
-    const renamed = await call('PATCH', `/brands/${created.body.id}`, { token: staff, body: { name: `Acme Corp ${run}`, description: null } });
+    const renamed = await call('PATCH', `/brands/${created.body.id}`, {
+      token: staff,
+      body: { name: `Acme Corp ${run}`, description: null },
+    });
     expect(renamed.status).to.equal(200);
     expect(renamed.body).to.include({ name: `Acme Corp ${run}`, description: null });
 

@@ -92,7 +92,12 @@ export async function runHttpService(definition: HttpServiceDefinition): Promise
   logger.info({ port: config.PORT }, `${service} listening`);
 
   let stopping = false;
-  const connected = withRetry('connecting to Kafka', logger, () => rpc.start(), () => stopping).then(() => {
+  const connected = withRetry(
+    'connecting to Kafka',
+    logger,
+    () => rpc.start(),
+    () => stopping,
+  ).then(() => {
     if (!stopping) logger.info('Kafka request/reply ready');
   });
 

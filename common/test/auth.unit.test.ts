@@ -17,14 +17,26 @@ describe('TokenVerifier', () => {
 
   const forgeries: [string, () => string][] = [
     ['signed with another key', () => mintToken(other.privateKey, { sub, kind: 'user', role: 'admin' })],
-    ['alg none', () => jwt.sign({ kind: 'user', role: 'admin', email: 'x@y.z' }, '', { algorithm: 'none', subject: sub, issuer: 'mart-auth', audience: 'mart' })],
+    [
+      'alg none',
+      () =>
+        jwt.sign({ kind: 'user', role: 'admin', email: 'x@y.z' }, '', {
+          algorithm: 'none',
+          subject: sub,
+          issuer: 'mart-auth',
+          audience: 'mart',
+        }),
+    ],
     // The classic key-confusion attack: HS256 "signed" with the public key as the secret.
-    ['HS256 with the public key as secret', () => {
-      const payload = mintToken(keys.privateKey, { sub, kind: 'user', role: 'admin' }).split('.')[1];
-      const forgedHeader = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
-      const body = `${forgedHeader}.${payload}`;
-      return `${body}.${createHmac('sha256', keys.publicKey).update(body).digest('base64url')}`;
-    }],
+    [
+      'HS256 with the public key as secret',
+      () => {
+        const payload = mintToken(keys.privateKey, { sub, kind: 'user', role: 'admin' }).split('.')[1];
+        const forgedHeader = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
+        const body = `${forgedHeader}.${payload}`;
+        return `${body}.${createHmac('sha256', keys.publicKey).update(body).digest('base64url')}`;
+      },
+    ],
     ['expired', () => mintToken(keys.privateKey, { sub, kind: 'customer' }, { expiresIn: -10 })],
     ['wrong issuer', () => mintToken(keys.privateKey, { sub, kind: 'customer' }, { issuer: 'evil' })],
     ['wrong audience', () => mintToken(keys.privateKey, { sub, kind: 'customer' }, { audience: 'other' })],

@@ -1,5 +1,13 @@
 import { expect } from 'chai';
-import { AppError, ConflictError, NotFoundError, UpstreamTimeoutError, ValidationError, errorFromReply, errorStatus } from '../src/index.ts';
+import {
+  AppError,
+  ConflictError,
+  NotFoundError,
+  UpstreamTimeoutError,
+  ValidationError,
+  errorFromReply,
+  errorStatus,
+} from '../src/index.ts';
 
 describe('errors', () => {
   it('rebuilds the same error class from an error reply code', () => {

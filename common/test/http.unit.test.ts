@@ -25,9 +25,36 @@ describe('createHttpApp', () => {
         response: z.object({ id: z.string(), name: z.string() }),
         handler: async ({ params, body }) => ({ id: params.id, name: body.name }),
       }),
-      defineRoute({ method: 'get', path: '/missing', summary: 'x', access: 'public', status: 200, handler: async () => { throw new NotFoundError('no such thing'); } }),
-      defineRoute({ method: 'get', path: '/down', summary: 'x', access: 'public', status: 200, handler: async () => { throw new UnavailableError(); } }),
-      defineRoute({ method: 'get', path: '/boom', summary: 'x', access: 'public', status: 200, handler: async () => { throw new Error('secret internals'); } }),
+      defineRoute({
+        method: 'get',
+        path: '/missing',
+        summary: 'x',
+        access: 'public',
+        status: 200,
+        handler: async () => {
+          throw new NotFoundError('no such thing');
+        },
+      }),
+      defineRoute({
+        method: 'get',
+        path: '/down',
+        summary: 'x',
+        access: 'public',
+        status: 200,
+        handler: async () => {
+          throw new UnavailableError();
+        },
+      }),
+      defineRoute({
+        method: 'get',
+        path: '/boom',
+        summary: 'x',
+        access: 'public',
+        status: 200,
+        handler: async () => {
+          throw new Error('secret internals');
+        },
+      }),
     ],
   });
   const staff = `Bearer ${mintToken(keys.privateKey, { kind: 'user', role: 'staff' })}`;
@@ -58,10 +85,17 @@ describe('createHttpApp', () => {
   });
 
   it('answers malformed JSON with 400 bad_request and a huge body with 413', async () => {
-    const bad = await request(app).post(`/things/${id}`).set('authorization', staff).set('content-type', 'application/json').send('{"name":');
+    const bad = await request(app)
+      .post(`/things/${id}`)
+      .set('authorization', staff)
+      .set('content-type', 'application/json')
+      .send('{"name":');
     expect(bad.status).to.equal(400);
     expect(bad.body.error.code).to.equal('bad_request');
-    const huge = await request(app).post(`/things/${id}`).set('authorization', staff).send({ name: 'x'.repeat(5000), count: 1 });
+    const huge = await request(app)
+      .post(`/things/${id}`)
+      .set('authorization', staff)
+      .send({ name: 'x'.repeat(5000), count: 1 });
     expect(huge.status).to.equal(413);
     expect(huge.body.error.code).to.equal('payload_too_large');
   });

@@ -228,11 +228,7 @@ export async function openSchemaEngine(
     },
   };
 
-  const engine = await glue.SchemaEngine.new(
-    { datamodels: undefined },
-    debug,
-    bindMigrationAwareSqlAdapterFactory(factory),
-  );
+  const engine = await glue.SchemaEngine.new({ datamodels: undefined }, debug, bindMigrationAwareSqlAdapterFactory(factory));
   return {
     engine,
     async close() {

@@ -66,7 +66,12 @@ export function createCommandExecutor(options: {
           return { replayed: true, events: 0, reply: { status: done.ok ? 'ok' : 'error', body: done.reply } as EncodedReply };
         }
         const pending: OutboxRow[] = [];
-        const context: HandlerContext = { db: tx, meta, now: new Date(), emit: (event, payload) => pending.push(encodeEvent(event, payload, meta)) };
+        const context: HandlerContext = {
+          db: tx,
+          meta,
+          now: new Date(),
+          emit: (event, payload) => pending.push(encodeEvent(event, payload, meta)),
+        };
         const reply = encodeReply(name, await handler(input as never, context));
         await tx.processedCommand.update({ where: { id: meta.commandId }, data: { reply: new Uint8Array(reply.body) } });
         if (pending.length > 0) await tx.outboxEvent.createMany({ data: pending });

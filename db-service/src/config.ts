@@ -2,7 +2,10 @@ import { baseConfigSchema, z } from '@mart/common';
 
 export const dbServiceConfigSchema = baseConfigSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(8011),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgresql:// URL').default('postgresql://postgres@127.0.0.1:5432/mart'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'expected a postgresql:// URL')
+    .default('postgresql://postgres@127.0.0.1:5432/mart'),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   OUTBOX_POLL_MS: z.coerce.number().int().min(10).default(500),
   // Processed-command records answer retries; a retry older than this is treated as new.

@@ -13,8 +13,7 @@ const recordNotFound = 'P2025';
 export function uniqueViolation(error: unknown): string | undefined {
   if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== uniqueViolationCode) return undefined;
   const meta = error.meta as
-    | { target?: unknown; driverAdapterError?: { cause?: { constraint?: { index?: string; fields?: string[] } } } }
-    | undefined;
+    { target?: unknown; driverAdapterError?: { cause?: { constraint?: { index?: string; fields?: string[] } } } } | undefined;
   const constraint = meta?.driverAdapterError?.cause?.constraint;
   return constraint?.index ?? constraint?.fields?.join(',') ?? String(meta?.target ?? '');
 }
@@ -30,7 +29,9 @@ export function isRecordNotFound(error: unknown): boolean {
 function isConnectionFailure(error: unknown): boolean {
   if (error instanceof Prisma.PrismaClientInitializationError) return true;
   const text = `${(error as Error)?.message ?? ''} ${String((error as { cause?: unknown })?.cause ?? '')}`;
-  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|connection timeout|terminating connection|DatabaseNotReachable|the database system is (starting up|shutting down)/i.test(text);
+  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|connection timeout|terminating connection|DatabaseNotReachable|the database system is (starting up|shutting down)/i.test(
+    text,
+  );
 }
 
 /** Maps what a handler threw to the error the caller should see. */

@@ -107,10 +107,7 @@ export function readLocalMigrations(migrationsDir: string = DEFAULT_MIGRATIONS_D
   if (existsSync(lockPath)) {
     const provider = /^\s*provider\s*=\s*"([^"]*)"/m.exec(readFileSync(lockPath, 'utf8'))?.[1];
     if (provider !== undefined && provider !== 'postgresql') {
-      throw new MigrationError(
-        'MIGRATIONS_DIR',
-        `${lockPath} says provider = "${provider}"; these migrations are not for PostgreSQL.`,
-      );
+      throw new MigrationError('MIGRATIONS_DIR', `${lockPath} says provider = "${provider}"; these migrations are not for PostgreSQL.`);
     }
   }
   const names = readdirSync(migrationsDir)
@@ -194,13 +191,9 @@ export async function applyMigrations(
     }
 
     const tableExists =
-      (await client.query<{ t: string | null }>(`SELECT to_regclass('_prisma_migrations')::text AS t`)).rows[0]?.t !=
-      null;
+      (await client.query<{ t: string | null }>(`SELECT to_regclass('_prisma_migrations')::text AS t`)).rows[0]?.t != null;
     if (!tableExists) {
-      const tables = await client.query<{ tablename: string }>(
-        'SELECT tablename FROM pg_tables WHERE schemaname = $1 LIMIT 5',
-        [schema],
-      );
+      const tables = await client.query<{ tablename: string }>('SELECT tablename FROM pg_tables WHERE schemaname = $1 LIMIT 5', [schema]);
       if (tables.rows.length > 0 && local.length > 0) {
         throw new MigrationError(
           'NON_EMPTY_DATABASE',
@@ -265,16 +258,18 @@ export async function applyMigrations(
       const startedAt = new Date();
       try {
         await client.query('BEGIN');
-        await client.query(
-          'INSERT INTO _prisma_migrations (id, checksum, migration_name, started_at) VALUES ($1, $2, $3, $4)',
-          [id, migration.checksum, migration.name, startedAt],
-        );
+        await client.query('INSERT INTO _prisma_migrations (id, checksum, migration_name, started_at) VALUES ($1, $2, $3, $4)', [
+          id,
+          migration.checksum,
+          migration.name,
+          startedAt,
+        ]);
         // No parameters: the simple query protocol runs the multi-statement script as is.
         await client.query(migration.script);
-        await client.query(
-          'UPDATE _prisma_migrations SET applied_steps_count = applied_steps_count + 1, finished_at = $2 WHERE id = $1',
-          [id, new Date()],
-        );
+        await client.query('UPDATE _prisma_migrations SET applied_steps_count = applied_steps_count + 1, finished_at = $2 WHERE id = $1', [
+          id,
+          new Date(),
+        ]);
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch(() => {});
@@ -282,10 +277,13 @@ export async function applyMigrations(
         // Record the failed attempt as Prisma does (finished_at NULL, the error in logs), so both
         // this runner and `prisma migrate status/deploy` refuse to go on until it is resolved.
         await client
-          .query(
-            'INSERT INTO _prisma_migrations (id, checksum, migration_name, started_at, logs) VALUES ($1, $2, $3, $4, $5)',
-            [id, migration.checksum, migration.name, startedAt, logs],
-          )
+          .query('INSERT INTO _prisma_migrations (id, checksum, migration_name, started_at, logs) VALUES ($1, $2, $3, $4, $5)', [
+            id,
+            migration.checksum,
+            migration.name,
+            startedAt,
+            logs,
+          ])
           .catch(() => {});
         throw new MigrationError(
           'MIGRATION_FAILED',

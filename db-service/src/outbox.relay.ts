@@ -30,9 +30,7 @@ export class OutboxRelay {
   private dirty = false;
   private loop: Promise<void> | undefined;
 
-  constructor(
-    private readonly options: { prisma: PrismaClient; producer: Producer; logger: Logger; pollMs: number },
-  ) {}
+  constructor(private readonly options: { prisma: PrismaClient; producer: Producer; logger: Logger; pollMs: number }) {}
 
   start(): void {
     this.running = true;
@@ -86,7 +84,9 @@ export class OutboxRelay {
       this.dirty = false;
       try {
         published = await this.publishBatch();
-        const [backlog] = await this.options.prisma.$queryRaw<{ count: bigint }[]>`SELECT count(*) AS count FROM outbox_events WHERE published_at IS NULL`;
+        const [backlog] = await this.options.prisma.$queryRaw<
+          { count: bigint }[]
+        >`SELECT count(*) AS count FROM outbox_events WHERE published_at IS NULL`;
         metrics.outboxBacklog.set(Number(backlog?.count ?? 0));
       } catch (error) {
         this.options.logger.warn({ err: error }, 'outbox relay failed; will retry');

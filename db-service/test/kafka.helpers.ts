@@ -3,11 +3,20 @@ import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { requiredEnv } from '@mart/common/testing';
 
 export function testKafka(): Kafka {
-  return new Kafka({ clientId: `test-${randomUUID().slice(0, 8)}`, brokers: requiredEnv('KAFKA_BROKERS').split(','), logLevel: logLevel.NOTHING });
+  return new Kafka({
+    clientId: `test-${randomUUID().slice(0, 8)}`,
+    brokers: requiredEnv('KAFKA_BROKERS').split(','),
+    logLevel: logLevel.NOTHING,
+  });
 }
 
 /** Reads `topic` from the beginning until a message matches, or fails after `timeoutMs`. */
-export async function waitForMessage(kafka: Kafka, topic: string, matches: (message: KafkaMessage) => boolean, timeoutMs = 10_000): Promise<KafkaMessage> {
+export async function waitForMessage(
+  kafka: Kafka,
+  topic: string,
+  matches: (message: KafkaMessage) => boolean,
+  timeoutMs = 10_000,
+): Promise<KafkaMessage> {
   const consumer = kafka.consumer({ groupId: `test-reader-${randomUUID()}`, maxWaitTimeInMs: 100 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });

@@ -8,21 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import pg from 'pg';
-import {
-  DEFAULT_MIGRATIONS_DIR,
-  MigrationError,
-  PRISMA_ADVISORY_LOCK_KEY,
-  applyMigrations,
-  readLocalMigrations,
-} from '../src/migrate.ts';
-import {
-  NO_FILTER,
-  createDatabase,
-  dropDatabase,
-  openSchemaEngine,
-  readMigrationsList,
-  serverUrl,
-} from '../scripts/schema-engine.ts';
+import { DEFAULT_MIGRATIONS_DIR, MigrationError, PRISMA_ADVISORY_LOCK_KEY, applyMigrations, readLocalMigrations } from '../src/migrate.ts';
+import { NO_FILTER, createDatabase, dropDatabase, openSchemaEngine, readMigrationsList, serverUrl } from '../scripts/schema-engine.ts';
 
 const server = serverUrl();
 const created: string[] = [];
@@ -103,16 +90,8 @@ describe('applyMigrations (db-service migration runner)', function () {
       expect(applied).to.deep.equal(committed);
       expect(logs.join('\n')).to.contain(`Applying migration \`${committed[0]}\``);
 
-      const tables = await query<{ tablename: string }>(
-        url,
-        `SELECT tablename FROM pg_tables WHERE schemaname = 'public'`,
-      );
-      expect(tables.map((t) => t.tablename)).to.include.members([
-        '_prisma_migrations',
-        'products',
-        'orders',
-        'outbox_events',
-      ]);
+      const tables = await query<{ tablename: string }>(url, `SELECT tablename FROM pg_tables WHERE schemaname = 'public'`);
+      expect(tables.map((t) => t.tablename)).to.include.members(['_prisma_migrations', 'products', 'orders', 'outbox_events']);
 
       const rows = await query<Row>(url, 'SELECT * FROM _prisma_migrations ORDER BY started_at');
       expect(rows.map((r) => r.migration_name)).to.deep.equal(committed);
@@ -213,23 +192,14 @@ describe('applyMigrations (db-service migration runner)', function () {
 
     // The same when the recorded checksum is the one that was tampered with.
     writeFileSync(file, original);
-    await query(url, 'UPDATE _prisma_migrations SET checksum = $1 WHERE migration_name = $2', [
-      '0'.repeat(64),
-      committed[0],
-    ]);
-    expect((await rejection(applyMigrations(url, () => {}, { migrationsDir: dir }))).code).to.equal(
-      'CHECKSUM_MISMATCH',
-    );
+    await query(url, 'UPDATE _prisma_migrations SET checksum = $1 WHERE migration_name = $2', ['0'.repeat(64), committed[0]]);
+    expect((await rejection(applyMigrations(url, () => {}, { migrationsDir: dir }))).code).to.equal('CHECKSUM_MISMATCH');
   });
 
   it('rolls back a failed migration, records it, and stops until it is resolved', async () => {
     const url = await scratchDb();
     const dir = tempMigrations();
-    addMigration(
-      dir,
-      '99990101000000_broken',
-      'CREATE TABLE "half_done" ("id" INT);\nSELECT * FROM "no_such_table";\n',
-    );
+    addMigration(dir, '99990101000000_broken', 'CREATE TABLE "half_done" ("id" INT);\nSELECT * FROM "no_such_table";\n');
     addMigration(dir, '99990102000000_next', 'CREATE TABLE "next_one" ("id" INT);\n');
 
     const error = await rejection(applyMigrations(url, () => {}, { migrationsDir: dir }));
@@ -238,16 +208,13 @@ describe('applyMigrations (db-service migration runner)', function () {
     expect(error.message).to.contain('no_such_table');
 
     // The earlier migrations stay applied; the failed one left no table behind; the next did not run.
-    const tables = (
-      await query<{ tablename: string }>(url, `SELECT tablename FROM pg_tables WHERE schemaname = 'public'`)
-    ).map((t) => t.tablename);
+    const tables = (await query<{ tablename: string }>(url, `SELECT tablename FROM pg_tables WHERE schemaname = 'public'`)).map(
+      (t) => t.tablename,
+    );
     expect(tables).to.include('products');
     expect(tables).to.not.include.members(['half_done']);
     expect(tables).to.not.include('next_one');
-    const failed = await query<Row>(
-      url,
-      `SELECT * FROM _prisma_migrations WHERE migration_name = '99990101000000_broken'`,
-    );
+    const failed = await query<Row>(url, `SELECT * FROM _prisma_migrations WHERE migration_name = '99990101000000_broken'`);
     expect(failed).to.have.length(1);
     expect(failed[0]!.finished_at).to.equal(null);
     expect(failed[0]!.applied_steps_count).to.equal(0);
@@ -260,10 +227,7 @@ describe('applyMigrations (db-service migration runner)', function () {
 
     // Fix the migration, mark the attempt rolled back (what `prisma migrate resolve` does): it goes on.
     writeFileSync(path.join(dir, '99990101000000_broken', 'migration.sql'), 'CREATE TABLE "half_done" ("id" INT);\n');
-    await query(
-      url,
-      `UPDATE _prisma_migrations SET rolled_back_at = now() WHERE migration_name = '99990101000000_broken'`,
-    );
+    await query(url, `UPDATE _prisma_migrations SET rolled_back_at = now() WHERE migration_name = '99990101000000_broken'`);
     const { applied } = await applyMigrations(url, () => {}, { migrationsDir: dir });
     expect(applied).to.deep.equal(['99990101000000_broken', '99990102000000_next']);
   });

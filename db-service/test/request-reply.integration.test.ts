@@ -21,7 +21,13 @@ const logger = createLogger('test', 'silent');
 const brokers = () => requiredEnv('KAFKA_BROKERS').split(',');
 
 function caller(service: string, instance: string, timeoutMs = 5000): RpcClient {
-  return new RpcClient({ kafka: createKafka({ clientId: `${service}-${instance}`, brokers: brokers(), logger }), service, instanceId: instance, timeoutMs, logger });
+  return new RpcClient({
+    kafka: createKafka({ clientId: `${service}-${instance}`, brokers: brokers(), logger }),
+    service,
+    instanceId: instance,
+    timeoutMs,
+    logger,
+  });
 }
 
 describe('Kafka request/reply with db-service (real broker and PostgreSQL)', function () {
@@ -48,7 +54,13 @@ describe('Kafka request/reply with db-service (real broker and PostgreSQL)', fun
     });
 
     it('fails fast with unavailable when Kafka cannot be reached', async () => {
-      const dead = new RpcClient({ kafka: createKafka({ clientId: 'dead', brokers: ['127.0.0.1:1'], logger }), service: 'it-dead', instanceId: 'x', timeoutMs: 10_000, logger });
+      const dead = new RpcClient({
+        kafka: createKafka({ clientId: 'dead', brokers: ['127.0.0.1:1'], logger }),
+        service: 'it-dead',
+        instanceId: 'x',
+        timeoutMs: 10_000,
+        logger,
+      });
       const started = Date.now();
       const error = await dead.call('system.ping', {}).catch((e: unknown) => e);
       expect(error).to.be.instanceOf(UnavailableError);
@@ -130,7 +142,11 @@ describe('Kafka request/reply with db-service (real broker and PostgreSQL)', fun
     it('relays the outbox event of a committed change to Kafka, and nothing for a rolled-back one', async () => {
       const id = randomUUID();
       await rpc.call('brand.create', { id, name: `Event ${id}` });
-      const event = await waitForMessage(kafka, topics.brandEvents, (m) => header(m, headers.type) === 'brand.created' && m.key?.toString() === id);
+      const event = await waitForMessage(
+        kafka,
+        topics.brandEvents,
+        (m) => header(m, headers.type) === 'brand.created' && m.key?.toString() === id,
+      );
       expect(mart.brand.BrandCreated.decode(event.value!).brand?.name).to.equal(`Event ${id}`);
       expect(header(event, headers.eventId)).to.match(/^[0-9a-f-]{36}$/);
 
@@ -146,11 +162,19 @@ describe('Kafka request/reply with db-service (real broker and PostgreSQL)', fun
       const id = randomUUID();
       await producer.send({
         topic: topics.brandCommands,
-        messages: [{
-          key: id,
-          value: Buffer.from(mart.brand.CreateBrand.encode({ id, name: `Late ${id}` }).finish()),
-          headers: { [headers.type]: 'brand.create', [headers.commandId]: randomUUID(), [headers.correlationId]: randomUUID(), [headers.replyTo]: rpc.replyTopic, [headers.deadline]: String(Date.now() - 1000) },
-        }],
+        messages: [
+          {
+            key: id,
+            value: Buffer.from(mart.brand.CreateBrand.encode({ id, name: `Late ${id}` }).finish()),
+            headers: {
+              [headers.type]: 'brand.create',
+              [headers.commandId]: randomUUID(),
+              [headers.correlationId]: randomUUID(),
+              [headers.replyTo]: rpc.replyTopic,
+              [headers.deadline]: String(Date.now() - 1000),
+            },
+          },
+        ],
       });
       await producer.disconnect();
       // Same key, same partition: once this is answered the late command has been seen.
@@ -163,7 +187,12 @@ describe('Kafka request/reply with db-service (real broker and PostgreSQL)', fun
       const producer = kafka.producer();
       await producer.connect();
       const marker = randomUUID();
-      const common = { [headers.commandId]: randomUUID(), [headers.correlationId]: marker, [headers.replyTo]: rpc.replyTopic, [headers.deadline]: String(Date.now() + 60_000) };
+      const common = {
+        [headers.commandId]: randomUUID(),
+        [headers.correlationId]: marker,
+        [headers.replyTo]: rpc.replyTopic,
+        [headers.deadline]: String(Date.now() + 60_000),
+      };
       await producer.send({
         topic: topics.brandCommands,
         messages: [
@@ -173,12 +202,24 @@ describe('Kafka request/reply with db-service (real broker and PostgreSQL)', fun
         ],
       });
       await producer.disconnect();
-      const letter = await waitForMessage(kafka, topics.deadLetter, (m) => m.key?.toString() === marker && header(m, 'mart-dead-letter-reason')?.startsWith('undecodable') === true);
+      const letter = await waitForMessage(
+        kafka,
+        topics.deadLetter,
+        (m) => m.key?.toString() === marker && header(m, 'mart-dead-letter-reason')?.startsWith('undecodable') === true,
+      );
       const decoded = mart.common.DeadLetter.decode(letter.value!);
       expect(decoded.topic).to.equal(topics.brandCommands);
       expect(decoded.headers[headers.type]).to.equal('brand.create');
-      await waitForMessage(kafka, topics.deadLetter, (m) => m.key?.toString() === marker && header(m, 'mart-dead-letter-reason')?.startsWith('unknown command type') === true);
-      await waitForMessage(kafka, topics.deadLetter, (m) => m.key?.toString() === marker && header(m, 'mart-dead-letter-reason')?.includes('mart-command-id') === true);
+      await waitForMessage(
+        kafka,
+        topics.deadLetter,
+        (m) => m.key?.toString() === marker && header(m, 'mart-dead-letter-reason')?.startsWith('unknown command type') === true,
+      );
+      await waitForMessage(
+        kafka,
+        topics.deadLetter,
+        (m) => m.key?.toString() === marker && header(m, 'mart-dead-letter-reason')?.includes('mart-command-id') === true,
+      );
 
       // The partition moved on: a valid command on the same key is still answered.
       const id = randomUUID();

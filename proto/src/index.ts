@@ -73,71 +73,336 @@ const byId = (request: { id?: string | null }) => request.id;
 const anyPartition = () => undefined;
 
 export const commands = {
-  'system.ping': command({ topic: topics.systemCommands, request: mart.common.Ping, reply: mart.common.Pong, mutation: false, key: anyPartition }),
+  'system.ping': command({
+    topic: topics.systemCommands,
+    request: mart.common.Ping,
+    reply: mart.common.Pong,
+    mutation: false,
+    key: anyPartition,
+  }),
 
-  'brand.create': command({ topic: topics.brandCommands, request: mart.brand.CreateBrand, reply: mart.brand.Brand, mutation: true, key: byId }),
-  'brand.update': command({ topic: topics.brandCommands, request: mart.brand.UpdateBrand, reply: mart.brand.Brand, mutation: true, key: byId }),
-  'brand.delete': command({ topic: topics.brandCommands, request: mart.common.IdRequest, reply: mart.common.Empty, mutation: true, key: byId }),
-  'brand.get': command({ topic: topics.brandCommands, request: mart.common.IdRequest, reply: mart.brand.Brand, mutation: false, key: byId }),
-  'brand.list': command({ topic: topics.brandCommands, request: mart.brand.ListBrands, reply: mart.brand.BrandPage, mutation: false, key: anyPartition }),
+  'brand.create': command({
+    topic: topics.brandCommands,
+    request: mart.brand.CreateBrand,
+    reply: mart.brand.Brand,
+    mutation: true,
+    key: byId,
+  }),
+  'brand.update': command({
+    topic: topics.brandCommands,
+    request: mart.brand.UpdateBrand,
+    reply: mart.brand.Brand,
+    mutation: true,
+    key: byId,
+  }),
+  'brand.delete': command({
+    topic: topics.brandCommands,
+    request: mart.common.IdRequest,
+    reply: mart.common.Empty,
+    mutation: true,
+    key: byId,
+  }),
+  'brand.get': command({
+    topic: topics.brandCommands,
+    request: mart.common.IdRequest,
+    reply: mart.brand.Brand,
+    mutation: false,
+    key: byId,
+  }),
+  'brand.list': command({
+    topic: topics.brandCommands,
+    request: mart.brand.ListBrands,
+    reply: mart.brand.BrandPage,
+    mutation: false,
+    key: anyPartition,
+  }),
 
-  'category.create': command({ topic: topics.categoryCommands, request: mart.category.CreateCategory, reply: mart.category.Category, mutation: true, key: byId }),
-  'category.update': command({ topic: topics.categoryCommands, request: mart.category.UpdateCategory, reply: mart.category.Category, mutation: true, key: byId }),
-  'category.delete': command({ topic: topics.categoryCommands, request: mart.common.IdRequest, reply: mart.common.Empty, mutation: true, key: byId }),
-  'category.get': command({ topic: topics.categoryCommands, request: mart.common.IdRequest, reply: mart.category.Category, mutation: false, key: byId }),
-  'category.list': command({ topic: topics.categoryCommands, request: mart.category.ListCategories, reply: mart.category.CategoryPage, mutation: false, key: anyPartition }),
+  'category.create': command({
+    topic: topics.categoryCommands,
+    request: mart.category.CreateCategory,
+    reply: mart.category.Category,
+    mutation: true,
+    key: byId,
+  }),
+  'category.update': command({
+    topic: topics.categoryCommands,
+    request: mart.category.UpdateCategory,
+    reply: mart.category.Category,
+    mutation: true,
+    key: byId,
+  }),
+  'category.delete': command({
+    topic: topics.categoryCommands,
+    request: mart.common.IdRequest,
+    reply: mart.common.Empty,
+    mutation: true,
+    key: byId,
+  }),
+  'category.get': command({
+    topic: topics.categoryCommands,
+    request: mart.common.IdRequest,
+    reply: mart.category.Category,
+    mutation: false,
+    key: byId,
+  }),
+  'category.list': command({
+    topic: topics.categoryCommands,
+    request: mart.category.ListCategories,
+    reply: mart.category.CategoryPage,
+    mutation: false,
+    key: anyPartition,
+  }),
 
-  'product.create': command({ topic: topics.productCommands, request: mart.product.CreateProduct, reply: mart.product.Product, mutation: true, key: byId }),
-  'product.update': command({ topic: topics.productCommands, request: mart.product.UpdateProduct, reply: mart.product.Product, mutation: true, key: byId }),
-  'product.delete': command({ topic: topics.productCommands, request: mart.common.IdRequest, reply: mart.common.Empty, mutation: true, key: byId }),
-  'product.get': command({ topic: topics.productCommands, request: mart.product.GetProduct, reply: mart.product.Product, mutation: false, key: byId }),
-  'product.list': command({ topic: topics.productCommands, request: mart.product.ListProducts, reply: mart.product.ProductPage, mutation: false, key: anyPartition }),
+  'product.create': command({
+    topic: topics.productCommands,
+    request: mart.product.CreateProduct,
+    reply: mart.product.Product,
+    mutation: true,
+    key: byId,
+  }),
+  'product.update': command({
+    topic: topics.productCommands,
+    request: mart.product.UpdateProduct,
+    reply: mart.product.Product,
+    mutation: true,
+    key: byId,
+  }),
+  'product.delete': command({
+    topic: topics.productCommands,
+    request: mart.common.IdRequest,
+    reply: mart.common.Empty,
+    mutation: true,
+    key: byId,
+  }),
+  'product.get': command({
+    topic: topics.productCommands,
+    request: mart.product.GetProduct,
+    reply: mart.product.Product,
+    mutation: false,
+    key: byId,
+  }),
+  'product.list': command({
+    topic: topics.productCommands,
+    request: mart.product.ListProducts,
+    reply: mart.product.ProductPage,
+    mutation: false,
+    key: anyPartition,
+  }),
 
   'user.create': command({ topic: topics.userCommands, request: mart.user.CreateUser, reply: mart.user.User, mutation: true, key: byId }),
   'user.update': command({ topic: topics.userCommands, request: mart.user.UpdateUser, reply: mart.user.User, mutation: true, key: byId }),
-  'user.delete': command({ topic: topics.userCommands, request: mart.common.IdRequest, reply: mart.common.Empty, mutation: true, key: byId }),
+  'user.delete': command({
+    topic: topics.userCommands,
+    request: mart.common.IdRequest,
+    reply: mart.common.Empty,
+    mutation: true,
+    key: byId,
+  }),
   'user.get': command({ topic: topics.userCommands, request: mart.common.IdRequest, reply: mart.user.User, mutation: false, key: byId }),
-  'user.list': command({ topic: topics.userCommands, request: mart.user.ListUsers, reply: mart.user.UserPage, mutation: false, key: anyPartition }),
-  'user.ensure-admin': command({ topic: topics.userCommands, request: mart.user.EnsureAdmin, reply: mart.user.EnsureAdminResult, mutation: true, key: () => 'bootstrap-admin' }),
+  'user.list': command({
+    topic: topics.userCommands,
+    request: mart.user.ListUsers,
+    reply: mart.user.UserPage,
+    mutation: false,
+    key: anyPartition,
+  }),
+  'user.ensure-admin': command({
+    topic: topics.userCommands,
+    request: mart.user.EnsureAdmin,
+    reply: mart.user.EnsureAdminResult,
+    mutation: true,
+    key: () => 'bootstrap-admin',
+  }),
 
-  'customer.register': command({ topic: topics.customerCommands, request: mart.customer.RegisterCustomer, reply: mart.customer.Customer, mutation: true, key: byId }),
-  'customer.update': command({ topic: topics.customerCommands, request: mart.customer.UpdateCustomer, reply: mart.customer.Customer, mutation: true, key: byId }),
-  'customer.set-password': command({ topic: topics.customerCommands, request: mart.customer.SetCustomerPassword, reply: mart.common.Empty, mutation: true, key: byId }),
-  'customer.delete': command({ topic: topics.customerCommands, request: mart.common.IdRequest, reply: mart.common.Empty, mutation: true, key: byId }),
-  'customer.get': command({ topic: topics.customerCommands, request: mart.common.IdRequest, reply: mart.customer.Customer, mutation: false, key: byId }),
-  'customer.list': command({ topic: topics.customerCommands, request: mart.customer.ListCustomers, reply: mart.customer.CustomerPage, mutation: false, key: anyPartition }),
+  'customer.register': command({
+    topic: topics.customerCommands,
+    request: mart.customer.RegisterCustomer,
+    reply: mart.customer.Customer,
+    mutation: true,
+    key: byId,
+  }),
+  'customer.update': command({
+    topic: topics.customerCommands,
+    request: mart.customer.UpdateCustomer,
+    reply: mart.customer.Customer,
+    mutation: true,
+    key: byId,
+  }),
+  'customer.set-password': command({
+    topic: topics.customerCommands,
+    request: mart.customer.SetCustomerPassword,
+    reply: mart.common.Empty,
+    mutation: true,
+    key: byId,
+  }),
+  'customer.delete': command({
+    topic: topics.customerCommands,
+    request: mart.common.IdRequest,
+    reply: mart.common.Empty,
+    mutation: true,
+    key: byId,
+  }),
+  'customer.get': command({
+    topic: topics.customerCommands,
+    request: mart.common.IdRequest,
+    reply: mart.customer.Customer,
+    mutation: false,
+    key: byId,
+  }),
+  'customer.list': command({
+    topic: topics.customerCommands,
+    request: mart.customer.ListCustomers,
+    reply: mart.customer.CustomerPage,
+    mutation: false,
+    key: anyPartition,
+  }),
 
-  'auth.get-credentials': command({ topic: topics.authCommands, request: mart.auth.GetCredentials, reply: mart.auth.Credentials, mutation: false, key: (r) => r.email }),
-  'auth.issue-refresh-token': command({ topic: topics.authCommands, request: mart.auth.IssueRefreshToken, reply: mart.common.Empty, mutation: true, key: (r) => r.familyId }),
-  'auth.rotate-refresh-token': command({ topic: topics.authCommands, request: mart.auth.RotateRefreshToken, reply: mart.auth.RotateResult, mutation: true, key: (r) => r.tokenHash }),
-  'auth.revoke-refresh-token': command({ topic: topics.authCommands, request: mart.auth.RevokeRefreshToken, reply: mart.common.Empty, mutation: true, key: (r) => r.tokenHash }),
+  'auth.get-credentials': command({
+    topic: topics.authCommands,
+    request: mart.auth.GetCredentials,
+    reply: mart.auth.Credentials,
+    mutation: false,
+    key: (r) => r.email,
+  }),
+  'auth.issue-refresh-token': command({
+    topic: topics.authCommands,
+    request: mart.auth.IssueRefreshToken,
+    reply: mart.common.Empty,
+    mutation: true,
+    key: (r) => r.familyId,
+  }),
+  'auth.rotate-refresh-token': command({
+    topic: topics.authCommands,
+    request: mart.auth.RotateRefreshToken,
+    reply: mart.auth.RotateResult,
+    mutation: true,
+    key: (r) => r.tokenHash,
+  }),
+  'auth.revoke-refresh-token': command({
+    topic: topics.authCommands,
+    request: mart.auth.RevokeRefreshToken,
+    reply: mart.common.Empty,
+    mutation: true,
+    key: (r) => r.tokenHash,
+  }),
 
-  'inventory.get': command({ topic: topics.inventoryCommands, request: mart.inventory.GetStock, reply: mart.inventory.StockRecord, mutation: false, key: (r) => r.productId }),
-  'inventory.set': command({ topic: topics.inventoryCommands, request: mart.inventory.SetStock, reply: mart.inventory.StockRecord, mutation: true, key: (r) => r.productId }),
-  'inventory.adjust': command({ topic: topics.inventoryCommands, request: mart.inventory.AdjustStock, reply: mart.inventory.StockRecord, mutation: true, key: (r) => r.productId }),
+  'inventory.get': command({
+    topic: topics.inventoryCommands,
+    request: mart.inventory.GetStock,
+    reply: mart.inventory.StockRecord,
+    mutation: false,
+    key: (r) => r.productId,
+  }),
+  'inventory.set': command({
+    topic: topics.inventoryCommands,
+    request: mart.inventory.SetStock,
+    reply: mart.inventory.StockRecord,
+    mutation: true,
+    key: (r) => r.productId,
+  }),
+  'inventory.adjust': command({
+    topic: topics.inventoryCommands,
+    request: mart.inventory.AdjustStock,
+    reply: mart.inventory.StockRecord,
+    mutation: true,
+    key: (r) => r.productId,
+  }),
 
-  'order.place': command({ topic: topics.orderCommands, request: mart.order.PlaceOrder, reply: mart.order.Order, mutation: true, key: byId }),
+  'order.place': command({
+    topic: topics.orderCommands,
+    request: mart.order.PlaceOrder,
+    reply: mart.order.Order,
+    mutation: true,
+    key: byId,
+  }),
   'order.get': command({ topic: topics.orderCommands, request: mart.order.GetOrder, reply: mart.order.Order, mutation: false, key: byId }),
-  'order.list': command({ topic: topics.orderCommands, request: mart.order.ListOrders, reply: mart.order.OrderPage, mutation: false, key: anyPartition }),
-  'order.transition': command({ topic: topics.orderCommands, request: mart.order.TransitionOrder, reply: mart.order.Order, mutation: true, key: byId }),
-  'order.expire': command({ topic: topics.orderCommands, request: mart.order.ExpireOrders, reply: mart.order.ExpireOrdersResult, mutation: true, key: () => 'order-expiry' }),
+  'order.list': command({
+    topic: topics.orderCommands,
+    request: mart.order.ListOrders,
+    reply: mart.order.OrderPage,
+    mutation: false,
+    key: anyPartition,
+  }),
+  'order.transition': command({
+    topic: topics.orderCommands,
+    request: mart.order.TransitionOrder,
+    reply: mart.order.Order,
+    mutation: true,
+    key: byId,
+  }),
+  'order.expire': command({
+    topic: topics.orderCommands,
+    request: mart.order.ExpireOrders,
+    reply: mart.order.ExpireOrdersResult,
+    mutation: true,
+    key: () => 'order-expiry',
+  }),
 
-  'payment.create': command({ topic: topics.paymentCommands, request: mart.payment.CreatePayment, reply: mart.payment.Payment, mutation: true, key: (r) => r.orderId }),
-  'payment.attach-provider-payment': command({ topic: topics.paymentCommands, request: mart.payment.AttachProviderPayment, reply: mart.payment.Payment, mutation: true, key: byId }),
-  'payment.record-outcome': command({ topic: topics.paymentCommands, request: mart.payment.RecordPaymentOutcome, reply: mart.payment.Payment, mutation: true, key: (r) => r.id ?? r.providerPaymentId }),
-  'payment.get': command({ topic: topics.paymentCommands, request: mart.payment.GetPayment, reply: mart.payment.Payment, mutation: false, key: byId }),
-  'payment.list': command({ topic: topics.paymentCommands, request: mart.payment.ListPayments, reply: mart.payment.PaymentPage, mutation: false, key: anyPartition }),
+  'payment.create': command({
+    topic: topics.paymentCommands,
+    request: mart.payment.CreatePayment,
+    reply: mart.payment.Payment,
+    mutation: true,
+    key: (r) => r.orderId,
+  }),
+  'payment.attach-provider-payment': command({
+    topic: topics.paymentCommands,
+    request: mart.payment.AttachProviderPayment,
+    reply: mart.payment.Payment,
+    mutation: true,
+    key: byId,
+  }),
+  'payment.record-outcome': command({
+    topic: topics.paymentCommands,
+    request: mart.payment.RecordPaymentOutcome,
+    reply: mart.payment.Payment,
+    mutation: true,
+    key: (r) => r.id ?? r.providerPaymentId,
+  }),
+  'payment.get': command({
+    topic: topics.paymentCommands,
+    request: mart.payment.GetPayment,
+    reply: mart.payment.Payment,
+    mutation: false,
+    key: byId,
+  }),
+  'payment.list': command({
+    topic: topics.paymentCommands,
+    request: mart.payment.ListPayments,
+    reply: mart.payment.PaymentPage,
+    mutation: false,
+    key: anyPartition,
+  }),
 
-  'notification.enqueue': command({ topic: topics.notificationCommands, request: mart.notification.EnqueueNotification, reply: mart.notification.EnqueueResult, mutation: true, key: (r) => r.dedupeKey }),
-  'notification.record-attempt': command({ topic: topics.notificationCommands, request: mart.notification.RecordAttempt, reply: mart.notification.Notification, mutation: true, key: byId }),
-  'notification.list': command({ topic: topics.notificationCommands, request: mart.notification.ListNotifications, reply: mart.notification.NotificationPage, mutation: false, key: anyPartition }),
+  'notification.enqueue': command({
+    topic: topics.notificationCommands,
+    request: mart.notification.EnqueueNotification,
+    reply: mart.notification.EnqueueResult,
+    mutation: true,
+    key: (r) => r.dedupeKey,
+  }),
+  'notification.record-attempt': command({
+    topic: topics.notificationCommands,
+    request: mart.notification.RecordAttempt,
+    reply: mart.notification.Notification,
+    mutation: true,
+    key: byId,
+  }),
+  'notification.list': command({
+    topic: topics.notificationCommands,
+    request: mart.notification.ListNotifications,
+    reply: mart.notification.NotificationPage,
+    mutation: false,
+    key: anyPartition,
+  }),
 } as const;
 
 export type Commands = typeof commands;
 export type CommandName = keyof Commands;
-type Parts<N extends CommandName> = Commands[N] extends CommandDefinition<infer ReqIn, infer ReqOut, infer ResIn, infer ResOut>
-  ? { reqIn: ReqIn; reqOut: ReqOut; resIn: ResIn; resOut: ResOut }
-  : never;
+type Parts<N extends CommandName> =
+  Commands[N] extends CommandDefinition<infer ReqIn, infer ReqOut, infer ResIn, infer ResOut>
+    ? { reqIn: ReqIn; reqOut: ReqOut; resIn: ResIn; resOut: ResOut }
+    : never;
 /** What a caller sends (plain object). */
 export type CommandRequest<N extends CommandName> = Parts<N>['reqIn'];
 /** What db-service's handler receives (decoded message). */
@@ -211,7 +476,8 @@ export const headers = {
 export function allTopics(): { topic: string; numPartitions: number }[] {
   const declared = Object.values(topics).map((topic) => ({
     topic,
-    numPartitions: topic === topics.deadLetter ? partitions.deadLetter : topic.endsWith('.commands') ? partitions.commands : partitions.events,
+    numPartitions:
+      topic === topics.deadLetter ? partitions.deadLetter : topic.endsWith('.commands') ? partitions.commands : partitions.events,
   }));
   return declared;
 }

@@ -38,21 +38,19 @@ function errorBody(error: AppError, id: string) {
   return { error: { code: error.code, message: error.message, details: error.details }, requestId: id };
 }
 
-/** Maps body-parser's errors (they carry `type`) to Mart's error codes. */
-function fromParserError(error: { type?: string; message?: string }): AppError | undefined {
-  switch (error.type) {
-    case 'entity.too.large':
-      return new AppError('payload_too_large', 'Request body is too large');
-    case 'entity.parse.failed':
-      return new AppError('bad_request', 'Request body is not valid JSON');
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-    case 'request.aborted':
-    case 'request.size.invalid':
-      return new AppError('bad_request', error.message ?? 'Malformed request body');
-    default:
-      return undefined;
-  }
+// body-parser's error types (they carry `type`) and the Mart error each one is.
+const parserErrors: Record<string, () => AppError> = {
+  'entity.too.large': () => new AppError('payload_too_large', 'Request body is too large'),
+  'entity.parse.failed': () => new AppError('bad_request', 'Request body is not valid JSON'),
+  'encoding.unsupported': () => new AppError('bad_request', 'Unsupported content encoding'),
+  'charset.unsupported': () => new AppError('bad_request', 'Unsupported charset'),
+  'request.aborted': () => new AppError('bad_request', 'Request aborted'),
+  'request.size.invalid': () => new AppError('bad_request', 'Request size does not match its content-length'),
+};
+
+function fromParserError(error: unknown): AppError | undefined {
+  const type = (error as { type?: unknown } | null)?.type;
+  return typeof type === 'string' ? parserErrors[type]?.() : undefined;
 }
 
 /** The Express app every Mart HTTP service runs: the same edges, errors and probes everywhere. */
@@ -92,7 +90,9 @@ export function createHttpApp(options: HttpAppOptions): Express {
   });
   app.get('/ready', async (_req, res) => {
     const report = await options.readiness().catch(() => ({ ready: false, checks: {} }));
-    res.status(report.ready ? 200 : 503).json({ status: report.ready ? 'ready' : 'not_ready', service: options.service, checks: report.checks });
+    res
+      .status(report.ready ? 200 : 503)
+      .json({ status: report.ready ? 'ready' : 'not_ready', service: options.service, checks: report.checks });
   });
   app.get('/metrics', async (_req, res) => {
     res.type(metricsRegistry.contentType).send(await metricsRegistry.metrics());
@@ -127,8 +127,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   });
 
   app.use(((error: unknown, req, res, _next) => {
-    const appError =
-      error instanceof AppError ? error : (fromParserError(error as { type?: string }) ?? new AppError('internal', 'Internal server error'));
+    const appError = error instanceof AppError ? error : (fromParserError(error) ?? new AppError('internal', 'Internal server error'));
     if (appError.code === 'internal') req.log.error({ err: error }, 'unhandled error');
     if (appError.code === 'rate_limited') res.setHeader('retry-after', '60');
     res.status(appError.status).json(errorBody(appError, String(req.id)));

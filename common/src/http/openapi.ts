@@ -42,7 +42,10 @@ export function buildOpenApiDocument(info: { title: string; version: string; des
         : { description: route.summary },
     };
     for (const status of documentedErrors(route)) {
-      responses[status] = { description: errorDescriptions[status] ?? 'error', content: { 'application/json': { schema: errorBodySchema } } };
+      responses[status] = {
+        description: errorDescriptions[status] ?? 'error',
+        content: { 'application/json': { schema: errorBodySchema } },
+      };
     }
     registry.registerPath({
       method: route.method,

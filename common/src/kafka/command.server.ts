@@ -44,9 +44,7 @@ export class CommandServer {
   private readonly deadLetters: DeadLetterPublisher;
   private assigned = false;
 
-  constructor(
-    private readonly options: { kafka: Kafka; groupId: string; execute: CommandExecutor; logger: Logger },
-  ) {
+  constructor(private readonly options: { kafka: Kafka; groupId: string; execute: CommandExecutor; logger: Logger }) {
     this.producer = createProducer(options.kafka);
     this.deadLetters = new DeadLetterPublisher(this.producer, options.logger);
     this.consumer = options.kafka.consumer({

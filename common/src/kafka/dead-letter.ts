@@ -30,7 +30,9 @@ export class DeadLetterPublisher {
     }).finish();
     await this.producer.send({
       topic: topics.deadLetter,
-      messages: [{ key: message.key, value: Buffer.from(letter), headers: { 'mart-dead-letter-reason': reason, 'mart-source-topic': topic } }],
+      messages: [
+        { key: message.key, value: Buffer.from(letter), headers: { 'mart-dead-letter-reason': reason, 'mart-source-topic': topic } },
+      ],
     });
     metrics.deadLetters.inc({ topic, reason: reason.split(':')[0] ?? reason });
     this.logger.warn({ topic, partition, offset: message.offset, reason }, 'message sent to dead-letter topic');

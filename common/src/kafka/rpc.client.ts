@@ -159,7 +159,11 @@ export class RpcClient {
     const body = message.value ?? Buffer.alloc(0);
     if (headerString(message.headers?.[headers.status]) === 'error') {
       const error = mart.common.Error.decode(body);
-      throw errorFromReply(error.code, error.message, error.details.map((d) => ({ path: d.path ?? '', message: d.message ?? '' })));
+      throw errorFromReply(
+        error.code,
+        error.message,
+        error.details.map((d) => ({ path: d.path ?? '', message: d.message ?? '' })),
+      );
     }
     return commands[name].reply.decode(body) as CommandReply<N>;
   }

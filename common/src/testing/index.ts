@@ -27,7 +27,11 @@ export function stackKeys(): KeyPair {
 }
 
 /** Signs an access token the way auth-service does, for tests that need a principal. */
-export function mintToken(privateKey: string, principal: Partial<Principal> & Pick<Principal, 'kind'>, options: jwt.SignOptions = {}): string {
+export function mintToken(
+  privateKey: string,
+  principal: Partial<Principal> & Pick<Principal, 'kind'>,
+  options: jwt.SignOptions = {},
+): string {
   const { sub = randomUUID(), kind, role, email = `${kind}-${sub.slice(0, 8)}@test.mart` } = principal;
   return jwt.sign({ kind, email, ...(role ? { role } : {}) }, privateKey, {
     algorithm: 'RS256',
