@@ -48,7 +48,13 @@ function readinessProbe(rpc: RpcClient): () => Promise<ReadinessReport> {
   };
 }
 
-async function withRetry(what: string, logger: Logger, attempt: () => Promise<void>, stopped: () => boolean): Promise<void> {
+/** Retries `attempt` with capped exponential backoff until it succeeds or `stopped()` says so. */
+export async function retryUntil(
+  what: string,
+  logger: Logger,
+  attempt: () => Promise<void>,
+  stopped: () => boolean = () => false,
+): Promise<void> {
   for (let delay = 250; !stopped(); delay = Math.min(delay * 2, 5000)) {
     try {
       await attempt();
@@ -92,7 +98,7 @@ export async function runHttpService(definition: HttpServiceDefinition): Promise
   logger.info({ port: config.PORT }, `${service} listening`);
 
   let stopping = false;
-  const connected = withRetry(
+  const connected = retryUntil(
     'connecting to Kafka',
     logger,
     () => rpc.start(),

@@ -6,6 +6,7 @@ import {
   createLogger,
   createProducer,
   instanceId,
+  retryUntil,
   type Logger,
 } from '@mart/common';
 import type { Server } from 'node:http';
@@ -28,17 +29,20 @@ export async function startDbService(config: DbServiceConfig): Promise<RunningDb
   const logger = createLogger('db-service', config.LOG_LEVEL);
   const instance = instanceId(config, config.PORT);
 
-  const { applied } = await applyMigrations(config.DATABASE_URL, (message) => logger.info(message));
-  logger.info({ applied }, 'migrations up to date');
+  // In docker compose PostgreSQL or Kafka may still be starting: wait for them, don't crash-loop.
+  await retryUntil('applying migrations', logger, async () => {
+    const { applied } = await applyMigrations(config.DATABASE_URL, (message) => logger.info(message));
+    logger.info({ applied }, 'migrations up to date');
+  });
 
   const prisma = createDatabase(config.DATABASE_URL, config.DB_POOL_SIZE);
   const kafka = createKafka({ clientId: `db-service-${instance}`, brokers: config.KAFKA_BROKERS, logger });
   const producer = createProducer(kafka);
-  await producer.connect();
+  await retryUntil('connecting to Kafka', logger, () => producer.connect());
   const relay = new OutboxRelay({ prisma, producer, logger, pollMs: config.OUTBOX_POLL_MS });
   const executor = createCommandExecutor({ prisma, handlers: allHandlers(instance), logger, onEventsWritten: () => relay.kick() });
   const commandServer = new CommandServer({ kafka, groupId: config.KAFKA_GROUP_ID, execute: executor, logger });
-  await commandServer.start();
+  await retryUntil('starting the command consumer', logger, () => commandServer.start());
   relay.start();
   const retention = startRetentionJob({ prisma, logger, retentionHours: config.PROCESSED_COMMAND_RETENTION_HOURS });
 

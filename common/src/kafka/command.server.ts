@@ -4,7 +4,7 @@ import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { metrics } from '../metrics.ts';
 import { DeadLetterPublisher } from './dead-letter.ts';
-import { createProducer, ensureTopics, headerString } from './kafka.ts';
+import { consumerRetry, createProducer, ensureTopics, headerString } from './kafka.ts';
 import { partitions } from '@mart/proto';
 
 /** A reply ready to send: the encoded reply message, or an encoded mart.common.Error. */
@@ -53,6 +53,7 @@ export class CommandServer {
       sessionTimeout: 15_000,
       heartbeatInterval: 1000,
       allowAutoTopicCreation: false,
+      retry: consumerRetry,
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       this.assigned = true;

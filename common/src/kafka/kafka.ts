@@ -1,4 +1,6 @@
-import { Kafka, Partitioners, logLevel, type LogEntry, type Producer } from 'kafkajs';
+import net from 'node:net';
+import tls from 'node:tls';
+import { Kafka, Partitioners, logLevel, type ISocketFactory, type LogEntry, type Producer } from 'kafkajs';
 import type { Logger } from '../logger.ts';
 
 // kafkajs is in maintenance mode: only this folder imports it, behind Mart's own small API
@@ -13,15 +15,30 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+/**
+ * kafkajs' own factory leaves Nagle's algorithm on, which holds back the small frames of a
+ * request/reply exchange; Mart's messages are latency-bound, so send them at once.
+ */
+export const noDelaySocketFactory: ISocketFactory = ({ host, port, ssl, onConnect }) => {
+  const socket = ssl
+    ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ...ssl }, onConnect)
+    : net.connect({ host, port }, onConnect);
+  socket.setNoDelay(true);
+  socket.setKeepAlive(true, 60_000);
+  return socket;
+};
+
 export function createKafka(options: { clientId: string; brokers: string[]; logger: Logger }): Kafka {
   const kafkaLogger = options.logger.child({ component: 'kafkajs' });
   return new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,
-    // A dead broker must surface as 503 within about a second, not after kafkajs' default minute.
+    socketFactory: noDelaySocketFactory,
     connectionTimeout: 1000,
     requestTimeout: 5000,
-    retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+    // Consumers and admin calls ride out a broker that is still starting (no group coordinator
+    // yet) or restarting; only producer sends are bounded tightly (see createProducer).
+    retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 3000 },
     logLevel: logLevel.WARN,
     logCreator:
       () =>
@@ -32,6 +49,10 @@ export function createKafka(options: { clientId: string; brokers: string[]; logg
   });
 }
 
+/** Consumer settings shared by Mart's consumers; a crashed consumer always restarts. */
+export const consumerRetry = { retries: 10, initialRetryTime: 200, maxRetryTime: 3000, restartOnFailure: async () => true };
+
+/** A dead broker must surface as 503 within about a second, not after kafkajs' default minute. */
 export function createProducer(kafka: Kafka): Producer {
   return kafka.producer({
     createPartitioner: Partitioners.DefaultPartitioner,

@@ -4,7 +4,7 @@ import { commands, headers, mart, replyTopic, type CommandName, type CommandRepl
 import { AppError, UnavailableError, UpstreamTimeoutError, errorFromReply } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { metrics } from '../metrics.ts';
-import { createProducer, ensureTopics, headerString } from './kafka.ts';
+import { consumerRetry, createProducer, ensureTopics, headerString } from './kafka.ts';
 import { partitions } from '@mart/proto';
 
 export interface CallOptions {
@@ -55,6 +55,7 @@ export class RpcClient {
       sessionTimeout: 10_000,
       heartbeatInterval: 1000,
       allowAutoTopicCreation: false,
+      retry: consumerRetry,
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       this.assigned = true;
