@@ -183,7 +183,15 @@ export class RpcClient {
     const admin = this.options.kafka.admin();
     await admin.connect();
     try {
-      return (await admin.fetchTopicOffsets(this.replyTopic)).map(({ partition, high }) => ({ partition, offset: high }));
+      // Just after the topic is created its partitions may have no leader yet: ask again.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return (await admin.fetchTopicOffsets(this.replyTopic)).map(({ partition, high }) => ({ partition, offset: high }));
+        } catch (error) {
+          if (attempt >= 20 || !(error as { retriable?: boolean }).retriable) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+        }
+      }
     } finally {
       await admin.disconnect();
     }

@@ -1,0 +1,449 @@
+/**
+ * A real single-node Apache Kafka broker (KRaft, broker + controller in one JVM) for the local
+ * stack and the tests, run from the jars on Maven Central: there is no Docker on our machines
+ * (see shared/ENVIRONMENT.md).
+ *
+ *   tsx tools/kafka.ts start    start a detached broker on 127.0.0.1:9092, data in .mart/kafka
+ *   tsx tools/kafka.ts stop     stop it
+ *   tsx tools/kafka.ts status   is it running, and how much memory it uses
+ *
+ * The process helpers at the end (port check, stop with a grace period, log tail) are shared
+ * with tools/stack.ts, which starts the services the same way.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+import { REPO_ROOT } from './services.ts';
+
+/** Keep in step with tools/kafka/pom.xml. */
+export const KAFKA_VERSION = '3.9.1';
+
+const POM_FILE = fileURLToPath(new URL('./kafka/pom.xml', import.meta.url));
+const LOG4J_FILE = fileURLToPath(new URL('./kafka/log4j.properties', import.meta.url));
+/** KRaft formats storage with a cluster id; a fixed one lets a data dir be reused across restarts. */
+const CLUSTER_ID = 'TWFydExvY2FsS2Fma2EwMQ'; // base64url of the 16 bytes "MartLocalKafka01"
+const READY_LINE = 'Kafka Server started';
+const READY_TIMEOUT_MS = 60_000;
+const STOP_GRACE_MS = 20_000;
+
+export interface KafkaOptions {
+  /** Holds server.properties, the pid file and the partition data (in `data/`). */
+  dataDir: string;
+  port?: number;
+  controllerPort?: number;
+  /** Broker output; defaults to `<dataDir>/kafka.log`. Truncated at every start. */
+  logFile?: string;
+  /** Keep the broker running after this process exits (its pid stays in the pid file). */
+  detached?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface KafkaBroker {
+  pid: number;
+  /** For KAFKA_BROKERS: `127.0.0.1:<port>`. */
+  brokers: string;
+  logFile: string;
+  stop: () => Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Jars
+
+export function kafkaCacheDir(): string {
+  const cacheHome = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(cacheHome, 'mart', `kafka-${KAFKA_VERSION}`);
+}
+
+/**
+ * Downloads the broker's jars from Maven Central once; returns the folder holding them.
+ * A marker holding the pom's hash is written only after a complete download, so an interrupted
+ * download, or a changed pom, is redone from scratch.
+ */
+export async function ensureKafkaJars(log: (line: string) => void = console.log): Promise<string> {
+  const cacheDir = kafkaCacheDir();
+  const libsDir = path.join(cacheDir, 'libs');
+  const markerFile = path.join(cacheDir, 'complete');
+  const pomHash = createHash('sha256')
+    .update(await fsp.readFile(POM_FILE))
+    .digest('hex');
+  if ((await readIfExists(markerFile))?.trim() === pomHash) return libsDir;
+
+  await fsp.rm(libsDir, { recursive: true, force: true });
+  await fsp.mkdir(cacheDir, { recursive: true });
+  log(`Downloading Apache Kafka ${KAFKA_VERSION} jars from Maven Central into ${libsDir} ...`);
+  const startedAt = Date.now();
+  await runToCompletion('mvn', [
+    '-B',
+    '-q',
+    '-Dstyle.color=never',
+    '-f',
+    POM_FILE,
+    'dependency:copy-dependencies',
+    '-DincludeScope=runtime',
+    `-DoutputDirectory=${libsDir}`,
+  ]);
+  await fsp.writeFile(markerFile, `${pomHash}\n`);
+  log(`Kafka jars ready in ${seconds(Date.now() - startedAt)}`);
+  return libsDir;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Broker
+
+export function serverProperties(options: { dataDir: string; port: number; controllerPort: number }): string {
+  const { dataDir, port, controllerPort } = options;
+  const settings: Record<string, string | number | boolean> = {
+    'process.roles': 'broker,controller',
+    'node.id': 1,
+    'controller.quorum.voters': `1@127.0.0.1:${controllerPort}`,
+    listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    'log.dirs': path.join(dataDir, 'data'),
+    'num.partitions': 3,
+    // One broker: internal topics cannot have more replicas, and one partition starts faster.
+    'offsets.topic.replication.factor': 1,
+    'offsets.topic.num.partitions': 1,
+    'transaction.state.log.replication.factor': 1,
+    'transaction.state.log.min.isr': 1,
+    'transaction.state.log.num.partitions': 1,
+    // The 3 s default delays every consumer group join, in every test.
+    'group.initial.rebalance.delay.ms': 0,
+    // kafkajs on KRaft fails to subscribe to a topic auto-create is still making: create topics explicitly.
+    'auto.create.topics.enable': false,
+  };
+  const lines = Object.entries(settings).map(([key, value]) => `${key}=${String(value)}`);
+  return `# Written by tools/kafka.ts at every start; edits are lost.\n${lines.join('\n')}\n`;
+}
+
+export async function startKafka(options: KafkaOptions): Promise<KafkaBroker> {
+  const { dataDir, port = 9092, controllerPort = 9093, detached = false, log = console.log } = options;
+  const logFile = options.logFile ?? path.join(dataDir, 'kafka.log');
+  const propertiesFile = path.join(dataDir, 'server.properties');
+
+  await refuseIfAlreadyRunning(dataDir);
+  await assertPortFree(port, 'Kafka');
+  await assertPortFree(controllerPort, 'the Kafka controller');
+  const libsDir = await ensureKafkaJars(log);
+
+  await fsp.mkdir(dataDir, { recursive: true });
+  await fsp.mkdir(path.dirname(logFile), { recursive: true });
+  await fsp.writeFile(propertiesFile, serverProperties({ dataDir, port, controllerPort }));
+  await formatStorage(libsDir, dataDir, propertiesFile);
+
+  const child = spawnInOwnGroup(javaBinary(), [...jvmOptions(libsDir), 'kafka.Kafka', propertiesFile], logFile);
+  const releaseOnExit = stopOnExit(child);
+  const pid = child.pid!;
+  await fsp.writeFile(pidFile(dataDir), `${pid}\n`);
+  const stop = once(async () => {
+    await stopProcess(pid, STOP_GRACE_MS);
+    await fsp.rm(pidFile(dataDir), { force: true });
+  });
+  try {
+    await waitForLogLine(child, logFile, READY_LINE, READY_TIMEOUT_MS);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  if (detached) {
+    releaseOnExit();
+    child.unref();
+  }
+  return { pid, brokers: `127.0.0.1:${port}`, logFile, stop };
+}
+
+/** Stops the broker recorded in `<dataDir>/kafka.pid`, if it still runs; true when one was stopped. */
+export async function stopKafka(dataDir: string): Promise<boolean> {
+  const pid = await runningBrokerPid(dataDir);
+  if (pid !== null) await stopProcess(pid, STOP_GRACE_MS);
+  await fsp.rm(pidFile(dataDir), { force: true });
+  return pid !== null;
+}
+
+/** The pid of the broker using `dataDir`, checked against its command line so a reused pid is never taken for it. */
+export async function runningBrokerPid(dataDir: string): Promise<number | null> {
+  const pid = Number.parseInt((await readIfExists(pidFile(dataDir))) ?? '', 10);
+  if (!Number.isInteger(pid) || !isRunning(pid)) return null;
+  return commandLineOf(pid).includes(path.join(dataDir, 'server.properties')) ? pid : null;
+}
+
+function pidFile(dataDir: string): string {
+  return path.join(dataDir, 'kafka.pid');
+}
+
+async function refuseIfAlreadyRunning(dataDir: string): Promise<void> {
+  const pid = await runningBrokerPid(dataDir);
+  if (pid === null) return;
+  throw new Error(
+    `A Kafka broker using ${dataDir} is already running (pid ${pid}). ` + `Stop it with "npm run stack:down" or "tsx tools/kafka.ts stop".`,
+  );
+}
+
+/** KRaft refuses to start on unformatted storage; formatting costs a JVM start, so only once. */
+async function formatStorage(libsDir: string, dataDir: string, propertiesFile: string): Promise<void> {
+  if (fs.existsSync(path.join(dataDir, 'data', 'meta.properties'))) return;
+  await runToCompletion(javaBinary(), [
+    ...jvmOptions(libsDir),
+    'kafka.tools.StorageTool',
+    'format',
+    '-t',
+    CLUSTER_ID,
+    '-c',
+    propertiesFile,
+    '--ignore-formatted',
+  ]);
+}
+
+function javaBinary(): string {
+  return process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+}
+
+function jvmOptions(libsDir: string): string[] {
+  return [
+    '-Xmx512m',
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-Djava.awt.headless=true',
+    `-Dlog4j.configuration=${pathToFileURL(LOG4J_FILE).href}`,
+    '-cp',
+    path.join(libsDir, '*'),
+  ];
+}
+
+async function waitForLogLine(child: ChildProcess, logFile: string, line: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if ((await readIfExists(logFile))?.includes(line)) return;
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`Kafka exited (${child.exitCode ?? child.signalCode}) before it was ready.\n${await logTail(logFile)}`);
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`Kafka was not ready after ${seconds(timeoutMs)} (no "${line}" in ${logFile}).\n${await logTail(logFile)}`);
+    }
+    await sleep(100);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes (shared with tools/stack.ts)
+
+/**
+ * Starts a long-running child with its output in `logFile` (truncated), in a process group of
+ * its own: a Ctrl-C in the terminal then reaches only our launcher, which stops the children in
+ * order (services before the broker) instead of all at once.
+ */
+export function spawnInOwnGroup(
+  command: string,
+  args: string[],
+  logFile: string,
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; pipeOutput?: boolean } = {},
+): ChildProcess {
+  const logFd = fs.openSync(logFile, 'w');
+  try {
+    const output = options.pipeOutput ? 'pipe' : logFd;
+    const child = spawn(command, args, {
+      cwd: options.cwd ?? REPO_ROOT,
+      env: options.env ?? process.env,
+      detached: true,
+      stdio: ['ignore', output, output],
+    });
+    if (child.pid === undefined) {
+      child.once('error', () => undefined); // reported by the throw below, not as an uncaught 'error' event
+      throw new Error(`Could not start ${command}: is it installed and on PATH?`);
+    }
+    if (options.pipeOutput) {
+      const logStream = fs.createWriteStream(logFile, { flags: 'a' });
+      child.stdout?.pipe(logStream, { end: false });
+      child.stderr?.pipe(logStream, { end: false });
+      child.once('close', () => logStream.end());
+    }
+    return child;
+  } finally {
+    fs.closeSync(logFd);
+  }
+}
+
+const stopAtExit = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/**
+ * Sends the child SIGTERM if this process exits without an orderly stop (an uncaught error, an
+ * interrupted start). Returns the function that lets the child outlive us after all (detached mode).
+ */
+export function stopOnExit(child: ChildProcess): () => void {
+  if (!exitHookInstalled) {
+    process.once('exit', stopRemainingChildren);
+    exitHookInstalled = true;
+  }
+  stopAtExit.add(child);
+  child.once('exit', () => stopAtExit.delete(child));
+  return () => stopAtExit.delete(child);
+}
+
+function stopRemainingChildren(): void {
+  // ChildProcess.kill() does nothing once the child has exited, so a reused pid is never hit.
+  for (const child of stopAtExit) child.kill('SIGTERM');
+}
+
+/** SIGTERM, then SIGKILL once `graceMs` has passed; resolves when the process is gone. */
+export async function stopProcess(pid: number, graceMs: number): Promise<void> {
+  if (!signal(pid, 'SIGTERM')) return;
+  const deadline = Date.now() + graceMs;
+  while (isRunning(pid) && Date.now() < deadline) await sleep(100);
+  if (!isRunning(pid)) return;
+  signal(pid, 'SIGKILL');
+  while (isRunning(pid)) await sleep(50);
+}
+
+/** Alive and not a zombie (a zombie still answers signal 0 until its parent reaps it). */
+export function isRunning(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false; // no such process
+  }
+}
+
+export function commandLineOf(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+}
+
+/** Resident memory in KiB, from /proc/<pid>/status; null when the process is gone. */
+export function residentKib(pid: number): number | null {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function assertPortFree(port: number, what: string): Promise<void> {
+  const server = net.createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', resolve);
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'EADDRINUSE' ? 'is already in use' : `cannot be opened (${code ?? String(error)})`;
+    throw new Error(
+      `Port ${port} for ${what} ${reason}. Is a Mart stack or broker still running? ` +
+        `Try "npm run stack:down", or find the process with "ss -ltnp 'sport = :${port}'".`,
+      { cause: error },
+    );
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+export async function logTail(file: string, lines = 30): Promise<string> {
+  const text = (await readIfExists(file)) ?? '';
+  const tail = text.trimEnd().split('\n').slice(-lines).join('\n');
+  return `--- last ${lines} lines of ${file} ---\n${tail}\n--- end of ${file} ---`;
+}
+
+/** Runs a short command; on failure the error carries its whole output. */
+export async function runToCompletion(command: string, args: string[]): Promise<void> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: Buffer[] = [];
+  child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
+  child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
+  const exitCode = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'ENOENT' ? new Error(`"${command}" was not found; Mart's tools need Java 17+ and Maven 3.8+ on PATH.`) : error),
+    );
+    child.once('close', resolve);
+  });
+  if (exitCode !== 0) {
+    const shown = [command, ...args].join(' ');
+    throw new Error(`"${shown}" failed with exit code ${exitCode}:\n${Buffer.concat(output).toString('utf8')}`);
+  }
+}
+
+function signal(pid: number, name: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, name);
+    return true;
+  } catch {
+    return false; // already gone
+  }
+}
+
+export async function readIfExists(file: string): Promise<string | null> {
+  try {
+    return await fsp.readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+export function once(action: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  return () => (running ??= action());
+}
+
+export function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CLI
+
+const DEV_DATA_DIR = path.join(REPO_ROOT, '.mart', 'kafka');
+
+async function main(command: string): Promise<void> {
+  switch (command) {
+    case 'start': {
+      await ensureKafkaJars();
+      const startedAt = Date.now();
+      const broker = await startKafka({ dataDir: DEV_DATA_DIR, detached: true });
+      console.log(`Kafka ready at ${broker.brokers} in ${seconds(Date.now() - startedAt)} (pid ${broker.pid}, log ${broker.logFile})`);
+      return;
+    }
+    case 'stop':
+      console.log((await stopKafka(DEV_DATA_DIR)) ? 'Kafka stopped' : 'Kafka was not running');
+      return;
+    case 'status': {
+      const pid = await runningBrokerPid(DEV_DATA_DIR);
+      if (pid === null) {
+        console.log('Kafka is not running');
+        process.exitCode = 3;
+        return;
+      }
+      const properties = (await readIfExists(path.join(DEV_DATA_DIR, 'server.properties'))) ?? '';
+      const brokers = /^advertised\.listeners=PLAINTEXT:\/\/(.+)$/m.exec(properties)?.[1] ?? 'unknown';
+      console.log(`Kafka is running at ${brokers} (pid ${pid}, RSS ${Math.round((residentKib(pid) ?? 0) / 1024)} MiB)`);
+      return;
+    }
+    default:
+      console.error('Usage: tsx tools/kafka.ts start|stop|status');
+      process.exitCode = 2;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv[2] ?? '').catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,56 @@
+/**
+ * The one table of Mart's services: names, default ports and path prefixes (as in shared/API.md).
+ * The local stack, the test runner and anything else that needs "every service" read it here.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface ServiceDefinition {
+  readonly name: string;
+  readonly port: number;
+  /** Public path prefix; db-service has none (it serves only health, ready and metrics). */
+  readonly pathPrefix: string | null;
+}
+
+/** In start order: db-service first, because every other service calls it over Kafka. */
+export const SERVICES = [
+  { name: 'db-service', port: 8011, pathPrefix: null },
+  { name: 'auth-service', port: 8001, pathPrefix: '/auth' },
+  { name: 'user-service', port: 8002, pathPrefix: '/users' },
+  { name: 'customer-service', port: 8003, pathPrefix: '/customers' },
+  { name: 'brand-service', port: 8004, pathPrefix: '/brands' },
+  { name: 'category-service', port: 8005, pathPrefix: '/categories' },
+  { name: 'product-service', port: 8006, pathPrefix: '/products' },
+  { name: 'inventory-service', port: 8007, pathPrefix: '/inventory' },
+  { name: 'order-service', port: 8008, pathPrefix: '/orders' },
+  { name: 'payment-service', port: 8009, pathPrefix: '/payments' },
+  { name: 'notification-service', port: 8010, pathPrefix: '/notifications' },
+] as const satisfies readonly ServiceDefinition[];
+
+export type ServiceName = (typeof SERVICES)[number]['name'];
+
+/** The test stack listens at the dev port plus this, so tests can run beside a dev stack. */
+export const TEST_PORT_OFFSET = 10_000;
+
+export const REPO_ROOT = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
+
+export function serviceDefinition(name: ServiceName): ServiceDefinition {
+  const definition = SERVICES.find((service) => service.name === name);
+  if (!definition) throw new Error(`Unknown service "${name}"`);
+  return definition;
+}
+
+export function serviceEntry(name: ServiceName, rootDir = REPO_ROOT): string {
+  return path.join(rootDir, name, 'src', 'main.ts');
+}
+
+/** Services are written in parallel; one counts as built once its entry point exists. */
+export function builtServices(rootDir = REPO_ROOT): ServiceName[] {
+  return SERVICES.map((service) => service.name).filter((name) => fs.existsSync(serviceEntry(name, rootDir)));
+}
+
+/** `brand-service` → `MART_URL_BRAND_SERVICE`, the variable e2e tests read a base URL from. */
+export function serviceUrlVariable(name: ServiceName): string {
+  return `MART_URL_${name.toUpperCase().replaceAll('-', '_')}`;
+}
