@@ -6,6 +6,7 @@ export * from './kafka/kafka.ts';
 export * from './kafka/rpc.client.ts';
 export * from './kafka/command.server.ts';
 export * from './kafka/dead-letter.ts';
+export * from './kafka/offset.committer.ts';
 export * from './http/zod.ts';
 export * from './http/auth.ts';
 export * from './http/route.ts';

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { Express } from 'express';
 import { instanceId, readKey, type HttpServiceConfig } from './config.ts';
 import { createHttpApp, type ReadinessReport } from './http/app.ts';
+import type { OpenApiDocument } from './http/openapi.ts';
 import { TokenVerifier } from './http/auth.ts';
 import type { RouteDefinition } from './http/route.ts';
 import { createKafka, type Kafka } from './kafka/kafka.ts';
@@ -23,6 +24,12 @@ export interface HttpServiceDefinition {
   config: HttpServiceConfig;
   routes(runtime: ServiceRuntime): RouteDefinition[];
   beforeBodyParsing?(app: Express, runtime: ServiceRuntime): void;
+  amendOpenApi?(document: OpenApiDocument): void;
+  /**
+   * One-off work that needs db-service (e.g. seeding the first admin): run once Kafka is
+   * connected, retried until it succeeds; the service is not ready before it has.
+   */
+  startup?(runtime: ServiceRuntime): Promise<void>;
 }
 
 export interface RunningService {
@@ -81,6 +88,8 @@ export async function runHttpService(definition: HttpServiceDefinition): Promise
     audience: config.AUTH_AUDIENCE,
   });
   const runtime: ServiceRuntime = { service, config, logger, kafka, rpc, verifier };
+  let startedUp = !definition.startup;
+  const probe = readinessProbe(rpc);
 
   const app = createHttpApp({
     service,
@@ -88,9 +97,13 @@ export async function runHttpService(definition: HttpServiceDefinition): Promise
     logger,
     verifier,
     routes: definition.routes(runtime),
-    readiness: readinessProbe(rpc),
+    readiness: async () => {
+      const report = await probe();
+      return startedUp ? report : { ready: false, checks: { ...report.checks, startup: false } };
+    },
     jsonLimit: config.JSON_LIMIT,
     beforeBodyParsing: (express) => definition.beforeBodyParsing?.(express, runtime),
+    amendOpenApi: definition.amendOpenApi,
   });
   const server = await new Promise<Server>((resolve) => {
     const listening = app.listen(config.PORT, () => resolve(listening));
@@ -103,9 +116,21 @@ export async function runHttpService(definition: HttpServiceDefinition): Promise
     logger,
     () => rpc.start(),
     () => stopping,
-  ).then(() => {
-    if (!stopping) logger.info('Kafka request/reply ready');
-  });
+  )
+    .then(() => {
+      if (!stopping) logger.info('Kafka request/reply ready');
+      const { startup } = definition;
+      if (startup)
+        return retryUntil(
+          'start-up work',
+          logger,
+          () => startup(runtime),
+          () => stopping,
+        );
+    })
+    .then(() => {
+      startedUp = !stopping;
+    });
 
   const stop = async () => {
     if (stopping) return;

@@ -229,6 +229,29 @@ describe('Kafka request/reply with db-service (real broker and PostgreSQL)', fun
       expect(written.rows[0].n).to.equal(0);
     });
 
+    it('shares the command partitions between two db-service instances', async function () {
+      this.timeout(60_000);
+      const second = await startDbService(
+        loadConfig(dbServiceConfigSchema, { ...process.env, PORT: '0', LOG_LEVEL: 'silent', INSTANCE_ID: 'second-instance' }),
+      );
+      try {
+        // Pings carry no key, so they spread over partitions; once the group has rebalanced
+        // both instances answer some of them.
+        const seen = new Set<string>();
+        const deadline = Date.now() + 45_000;
+        while (seen.size < 2 && Date.now() < deadline) {
+          const pongs = await Promise.all(
+            Array.from({ length: 12 }, () => rpc.call('system.ping', {}, { timeoutMs: 10_000 }).catch(() => undefined)),
+          );
+          for (const pong of pongs) if (pong) seen.add(pong.instance);
+        }
+        expect([...seen]).to.include('second-instance');
+        expect(seen.size).to.equal(2);
+      } finally {
+        await second.stop();
+      }
+    });
+
     it('drops a late reply quietly and keeps serving', async () => {
       const late = await rpc.call('brand.list', { page: { page: 1, pageSize: 1 } }, { timeoutMs: 1 }).catch((e: unknown) => e);
       expect(late).to.be.instanceOf(UpstreamTimeoutError);

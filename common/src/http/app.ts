@@ -6,7 +6,7 @@ import { AppError, NotFoundError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { metrics, metricsRegistry } from '../metrics.ts';
 import type { TokenVerifier } from './auth.ts';
-import { buildOpenApiDocument } from './openapi.ts';
+import { buildOpenApiDocument, type OpenApiDocument } from './openapi.ts';
 import { checkAccess, parseRequest, type RouteDefinition } from './route.ts';
 
 export interface ReadinessReport {
@@ -24,6 +24,8 @@ export interface HttpAppOptions {
   jsonLimit: string;
   /** Mounted before the JSON parser, e.g. a webhook that needs the raw body. */
   beforeBodyParsing?(app: Express): void;
+  /** Adds what routes cannot express (another security scheme, a form body) to the generated document. */
+  amendOpenApi?(document: OpenApiDocument): void;
 }
 
 const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
@@ -102,6 +104,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
     { title: options.service, version: '0.1.0', ...(options.description ? { description: options.description } : {}) },
     options.routes,
   );
+  options.amendOpenApi?.(document);
   app.get('/openapi.json', (_req, res) => {
     res.json(document);
   });
@@ -129,7 +132,8 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.use(((error: unknown, req, res, _next) => {
     const appError = error instanceof AppError ? error : (fromParserError(error) ?? new AppError('internal', 'Internal server error'));
     if (appError.code === 'internal') req.log.error({ err: error }, 'unhandled error');
-    if (appError.code === 'rate_limited') res.setHeader('retry-after', '60');
+    // A handler that knows when the limit resets says so; otherwise clients are told a minute.
+    if (appError.code === 'rate_limited' && !res.hasHeader('retry-after')) res.setHeader('retry-after', '60');
     res.status(appError.status).json(errorBody(appError, String(req.id)));
   }) as ErrorRequestHandler);
 

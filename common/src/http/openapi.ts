@@ -65,3 +65,5 @@ export function buildOpenApiDocument(info: { title: string; version: string; des
   }
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({ openapi: '3.1.0', info });
 }
+
+export type OpenApiDocument = ReturnType<typeof buildOpenApiDocument>;

@@ -5,6 +5,7 @@ import type { Logger } from '../logger.ts';
 import { metrics } from '../metrics.ts';
 import { DeadLetterPublisher } from './dead-letter.ts';
 import { consumerRetry, createProducer, ensureTopics, headerString } from './kafka.ts';
+import { OffsetCommitter } from './offset.committer.ts';
 import { partitions } from '@mart/proto';
 
 /** A reply ready to send: the encoded reply message, or an encoded mart.common.Error. */
@@ -42,6 +43,7 @@ export class CommandServer {
   private readonly consumer: Consumer;
   private readonly producer: Producer;
   private readonly deadLetters: DeadLetterPublisher;
+  private readonly committer: OffsetCommitter;
   private assigned = false;
 
   constructor(private readonly options: { kafka: Kafka; groupId: string; execute: CommandExecutor; logger: Logger }) {
@@ -55,6 +57,7 @@ export class CommandServer {
       allowAutoTopicCreation: false,
       retry: consumerRetry,
     });
+    this.committer = new OffsetCommitter(this.consumer, 1000, options.logger);
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       this.assigned = true;
     });
@@ -62,6 +65,8 @@ export class CommandServer {
       this.assigned = false;
       options.logger.error({ err: payload.error }, 'command consumer crashed');
     });
+    // Positions handled before a rebalance are committed so the next owner starts after them.
+    this.consumer.on(this.consumer.events.REBALANCING, () => void this.committer.flush());
   }
 
   get isAssigned(): boolean {
@@ -79,14 +84,17 @@ export class CommandServer {
     await this.consumer.run({
       // Partitions are independent aggregates; within one partition order is kept.
       partitionsConsumedConcurrently: partitions.commands,
-      // Redelivery after a crash is safe (mutations replay their stored reply), so commit on an
-      // interval instead of adding an OffsetCommit round trip after every command.
-      autoCommitInterval: 1000,
-      eachMessage: async ({ topic, partition, message }) => this.handle(topic, partition, message),
+      autoCommit: false,
+      eachMessage: async ({ topic, partition, message }) => {
+        await this.handle(topic, partition, message);
+        this.committer.handled(topic, partition, message.offset);
+      },
     });
+    this.committer.start();
   }
 
   async stop(): Promise<void> {
+    await this.committer.stop();
     await this.consumer.disconnect();
     await this.producer.disconnect();
   }

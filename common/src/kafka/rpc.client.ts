@@ -5,6 +5,7 @@ import { AppError, UnavailableError, UpstreamTimeoutError, errorFromReply } from
 import type { Logger } from '../logger.ts';
 import { metrics } from '../metrics.ts';
 import { consumerRetry, createProducer, ensureTopics, headerString } from './kafka.ts';
+import { OffsetCommitter } from './offset.committer.ts';
 import { partitions } from '@mart/proto';
 
 export interface CallOptions {
@@ -43,6 +44,7 @@ export class RpcClient {
   private readonly pending = new Map<string, PendingCall>();
   private readonly producer: Producer;
   private readonly consumer: Consumer;
+  private readonly committer: OffsetCommitter;
   private assigned = false;
 
   constructor(private readonly options: RpcClientOptions) {
@@ -57,6 +59,7 @@ export class RpcClient {
       allowAutoTopicCreation: false,
       retry: consumerRetry,
     });
+    this.committer = new OffsetCommitter(this.consumer, 5000, options.logger);
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       this.assigned = true;
     });
@@ -77,18 +80,20 @@ export class RpcClient {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.replyTopic, fromBeginning: false });
     await this.consumer.run({
-      // Committing after every reply would put an OffsetCommit between each fetch; positions
-      // only matter after a rebalance, and re-reading a few replies is harmless.
-      autoCommit: true,
-      autoCommitInterval: 5000,
-      eachMessage: async ({ message }) => this.onReply(message),
+      autoCommit: false,
+      eachMessage: async ({ topic, partition, message }) => {
+        this.onReply(message);
+        this.committer.handled(topic, partition, message.offset);
+      },
     });
     for (const { partition, offset } of ends) this.consumer.seek({ topic: this.replyTopic, partition, offset });
+    this.committer.start();
   }
 
   async stop(): Promise<void> {
     for (const call of this.pending.values()) call.reject(new UnavailableError('Service is shutting down'));
     this.pending.clear();
+    await this.committer.stop();
     await this.consumer.disconnect();
     await this.producer.disconnect();
   }
@@ -133,6 +138,8 @@ export class RpcClient {
         },
       });
     });
+    // The deadline may pass while the send is still in flight; the rejection is awaited below.
+    reply.catch(() => undefined);
     metrics.rpcPending.set(this.pending.size);
 
     try {

@@ -51,6 +51,11 @@ export function serviceUrl(service: string): string {
   return url;
 }
 
+/** The stack's first admin: user-service creates it from the same variables, with the same development defaults. */
+export function adminCredentials(): { email: string; password: string } {
+  return { email: process.env.ADMIN_EMAIL || 'admin@mart.local', password: process.env.ADMIN_PASSWORD || 'mart-admin-dev' };
+}
+
 export function requiredEnv(name: string): string {
   const value = process.env[name];
   if (!value) throw new Error(`${name} must be set (npm test sets it)`);

@@ -1,0 +1,46 @@
+import type { Consumer } from 'kafkajs';
+import type { Logger } from '../logger.ts';
+
+/**
+ * Commits consumed positions on an interval. kafkajs' auto-commit sends an OffsetCommit after
+ * every batch before it fetches again, which puts a broker round trip in the path of every
+ * command and reply; Mart's consumers are safe to re-read a few messages after a rebalance
+ * (mutations replay their stored reply, unknown replies are dropped), so positions can lag.
+ */
+export class OffsetCommitter {
+  private readonly pending = new Map<string, { topic: string; partition: number; offset: string }>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly intervalMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Records that `offset` of `topic`/`partition` has been handled. */
+  handled(topic: string, partition: number, offset: string): void {
+    this.pending.set(`${topic}\u0000${partition}`, { topic, partition, offset: (BigInt(offset) + 1n).toString() });
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.flush(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const offsets = [...this.pending.values()];
+    this.pending.clear();
+    try {
+      await this.consumer.commitOffsets(offsets);
+    } catch (error) {
+      // Not fatal: the next flush commits newer positions; at worst a few messages are re-read.
+      this.logger.debug({ err: error }, 'offset commit failed');
+    }
+  }
+}
