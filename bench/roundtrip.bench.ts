@@ -18,7 +18,7 @@ import { noDelaySocketFactory } from '@mart/common';
 import { mintToken } from '@mart/common/testing';
 import { createDatabase } from '../db-service/src/database.ts';
 import { ensureDatabase, startStack } from '../tools/stack.ts';
-import { residentKib } from '../tools/kafka.ts';
+import { residentKib } from '../tools/process.ts';
 import { REPO_ROOT } from '../tools/services.ts';
 import { summarize, timeSequential, type LatencySummary } from './stats.ts';
 

@@ -19,6 +19,7 @@ import { pathToFileURL } from 'node:url';
 
 import pg from 'pg';
 
+import { startKafka, stopKafka, type KafkaBroker } from './kafka.ts';
 import {
   assertPortFree,
   commandLineOf,
@@ -29,12 +30,9 @@ import {
   residentKib,
   seconds,
   spawnInOwnGroup,
-  startKafka,
-  stopKafka,
   stopOnExit,
   stopProcess,
-  type KafkaBroker,
-} from './kafka.ts';
+} from './process.ts';
 import { builtServices, REPO_ROOT, serviceDefinition, serviceEntry, type ServiceName } from './services.ts';
 
 const READY_TIMEOUT_MS = 60_000;

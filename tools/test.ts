@@ -11,7 +11,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 
-import { commandLineOf, isRunning, once, readIfExists, seconds, startKafka, stopKafka } from './kafka.ts';
+import { startKafka, stopKafka } from './kafka.ts';
+import { commandLineOf, isRunning, once, readIfExists, seconds } from './process.ts';
 import { REPO_ROOT, SERVICES, TEST_PORT_OFFSET, builtServices, serviceUrlVariable } from './services.ts';
 import { ensureDatabase, startStack, stopStack, type Stack } from './stack.ts';
 

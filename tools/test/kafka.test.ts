@@ -5,7 +5,8 @@ import path from 'node:path';
 
 import { expect } from 'chai';
 
-import { assertPortFree, isRunning, runToCompletion, serverProperties, startKafka, stopProcess } from '../kafka.ts';
+import { serverProperties, startKafka } from '../kafka.ts';
+import { assertPortFree, isRunning, runToCompletion, stopProcess } from '../process.ts';
 
 async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
   try {

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 
 import { expect } from 'chai';
 
-import { assertPortFree, isRunning } from '../kafka.ts';
+import { assertPortFree, isRunning } from '../process.ts';
 import { serviceEntry, type ServiceName } from '../services.ts';
 import { startStack, stopStack, type StackOptions } from '../stack.ts';
 
