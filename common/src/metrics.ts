@@ -57,6 +57,12 @@ export const metrics = {
     labelNames: ['topic', 'reason'] as const,
     registers: [metricsRegistry],
   }),
+  eventRetries: new Counter({
+    name: 'mart_event_retries_total',
+    help: 'Domain events whose handling failed transiently and was retried',
+    labelNames: ['event'] as const,
+    registers: [metricsRegistry],
+  }),
   outboxBacklog: new Gauge({
     name: 'mart_outbox_backlog',
     help: 'Outbox events written but not yet published to Kafka',

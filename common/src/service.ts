@@ -6,6 +6,7 @@ import type { OpenApiDocument } from './http/openapi.ts';
 import { TokenVerifier } from './http/auth.ts';
 import type { RouteDefinition } from './http/route.ts';
 import { createKafka, type Kafka } from './kafka/kafka.ts';
+import { EventConsumer, type EventHandlers } from './kafka/event.consumer.ts';
 import { RpcClient } from './kafka/rpc.client.ts';
 import { createLogger, type Logger } from './logger.ts';
 
@@ -43,13 +44,17 @@ const pingTimeoutMs = 1000;
 const readinessCacheMs = 1000;
 
 /** A db-service round trip, cached briefly so probes cannot flood Kafka. */
-function readinessProbe(rpc: RpcClient): () => Promise<ReadinessReport> {
+function readinessProbe(rpc: RpcClient, eventConsumer: EventConsumer | undefined): () => Promise<ReadinessReport> {
   let last: { at: number; report: ReadinessReport } | undefined;
   return async () => {
     if (last && Date.now() - last.at < readinessCacheMs) return last.report;
     const kafka = rpc.isAssigned;
+    const events = eventConsumer?.isAssigned ?? true;
     const pong = kafka ? await rpc.call('system.ping', {}, { timeoutMs: pingTimeoutMs }).catch(() => undefined) : undefined;
-    const report = { ready: Boolean(pong?.database), checks: { kafka, dbService: Boolean(pong), database: Boolean(pong?.database) } };
+    const report = {
+      ready: Boolean(pong?.database) && events,
+      checks: { kafka, dbService: Boolean(pong), database: Boolean(pong?.database), ...(eventConsumer ? { events } : {}) },
+    };
     last = { at: Date.now(), report };
     return report;
   };
@@ -88,6 +93,9 @@ export async function runHttpService(definition: HttpServiceDefinition): Promise
     audience: config.AUTH_AUDIENCE,
   });
   const runtime: ServiceRuntime = { service, config, logger, kafka, rpc, verifier };
+  const handlers = definition.events?.(runtime);
+  const eventConsumer = handlers ? new EventConsumer({ kafka, groupId: service, handlers, logger }) : undefined;
+  const jobs = definition.jobs?.(runtime) ?? [];
   let startedUp = !definition.startup;
   const probe = readinessProbe(rpc);
 
@@ -142,6 +150,8 @@ export async function runHttpService(definition: HttpServiceDefinition): Promise
     setTimeout(() => server.closeAllConnections(), 5000).unref();
     await closed;
     await connected;
+    await Promise.all(jobs.map((job) => job.stop()));
+    await eventConsumer?.stop().catch((error: unknown) => logger.warn({ err: error }, 'error while stopping the event consumer'));
     await rpc.stop().catch((error: unknown) => logger.warn({ err: error }, 'error while disconnecting from Kafka'));
   };
   return { app, server, runtime, stop };

@@ -1,0 +1,134 @@
+import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { v5 as uuidv5 } from 'uuid';
+import { allTopics, events, headers, isEventName, type EventMessage, type EventName } from '@mart/proto';
+import { AppError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { metrics } from '../metrics.ts';
+import { DeadLetterPublisher } from './dead-letter.ts';
+import { consumerRetry, createProducer, ensureTopics, headerString } from './kafka.ts';
+import { OffsetCommitter } from './offset.committer.ts';
+
+export interface EventMeta {
+  eventId: string;
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+export type EventHandler<E extends EventName> = (event: EventMessage<E>, meta: EventMeta) => Promise<void>;
+export type EventHandlers = { [E in EventName]?: EventHandler<E> };
+
+// Errors that mean "try again later", not "this event is wrong".
+const transientCodes = new Set(['unavailable', 'upstream_timeout', 'internal']);
+// The uuid v5 namespace of command ids derived from events.
+const eventCommandNamespace = 'c0a3c0de-6d61-4f72-8e74-6576656e7473';
+
+/**
+ * A command id derived from an event id and a purpose: handling a redelivered event sends
+ * the same command id, so db-service applies the effect once.
+ */
+export function commandIdFor(eventId: string, purpose: string): string {
+  return uuidv5(`${eventId}:${purpose}`, eventCommandNamespace);
+}
+
+/**
+ * Consumes Mart domain events for one service (one consumer group per service, instances share
+ * partitions). Per partition, events are handled in order; a transient failure (db-service or
+ * Kafka unavailable) is retried in place with backoff so no effect is skipped; an event that
+ * cannot be decoded, or that its handler rejects for good, goes to the dead-letter topic.
+ */
+export class EventConsumer {
+  private readonly consumer: Consumer;
+  private readonly producer: Producer;
+  private readonly deadLetters: DeadLetterPublisher;
+  private readonly committer: OffsetCommitter;
+  private running = false;
+  private assigned = false;
+
+  constructor(private readonly options: { kafka: Kafka; groupId: string; handlers: EventHandlers; logger: Logger; maxBackoffMs?: number }) {
+    this.producer = createProducer(options.kafka);
+    this.deadLetters = new DeadLetterPublisher(this.producer, options.logger);
+    this.consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      maxWaitTimeInMs: 100,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 1000,
+      allowAutoTopicCreation: false,
+      retry: consumerRetry,
+    });
+    this.committer = new OffsetCommitter(this.consumer, 1000, options.logger);
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      this.assigned = true;
+    });
+    this.consumer.on(this.consumer.events.CRASH, () => {
+      this.assigned = false;
+    });
+    this.consumer.on(this.consumer.events.REBALANCING, () => void this.committer.flush());
+  }
+
+  get isAssigned(): boolean {
+    return this.assigned;
+  }
+
+  async start(): Promise<void> {
+    const names = Object.keys(this.options.handlers) as EventName[];
+    const topics = [...new Set(names.map((name) => events[name].topic))];
+    this.running = true;
+    await ensureTopics(this.options.kafka, allTopics());
+    await this.producer.connect();
+    await this.consumer.connect();
+    // A new group reads from the beginning: events written before it first joined still count.
+    await this.consumer.subscribe({ topics, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: 3,
+      eachMessage: async ({ topic, partition, message, heartbeat }) => {
+        await this.handle(topic, partition, message, heartbeat);
+        this.committer.handled(topic, partition, message.offset);
+      },
+    });
+    this.committer.start();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.committer.stop();
+    await this.consumer.disconnect();
+    await this.producer.disconnect();
+  }
+
+  private async handle(topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<void> {
+    const type = headerString(message.headers?.[headers.type]);
+    const eventId = headerString(message.headers?.[headers.eventId]);
+    if (!type || !isEventName(type) || !eventId) {
+      await this.deadLetters.publish({ topic, partition, message }, `not a Mart event: type=${type ?? '(none)'} id=${eventId ?? '(none)'}`);
+      return;
+    }
+    const handler = this.options.handlers[type] as EventHandler<EventName> | undefined;
+    if (!handler) return; // another consumer's event on a shared topic
+    let event: EventMessage<EventName>;
+    try {
+      event = events[type].type.decode(message.value ?? Buffer.alloc(0)) as EventMessage<EventName>;
+    } catch (error) {
+      await this.deadLetters.publish({ topic, partition, message }, `undecodable ${type}: ${(error as Error).message}`);
+      return;
+    }
+    const meta = { eventId, topic, partition, offset: message.offset };
+    for (let attempt = 1, delay = 200; this.running; attempt++, delay = Math.min(delay * 2, this.options.maxBackoffMs ?? 5000)) {
+      try {
+        await handler(event, meta);
+        return;
+      } catch (error) {
+        const code = error instanceof AppError ? error.code : 'internal';
+        if (!transientCodes.has(code)) {
+          await this.deadLetters.publish({ topic, partition, message }, `rejected ${type}: ${code}: ${(error as Error).message}`);
+          return;
+        }
+        metrics.eventRetries.inc({ event: type });
+        this.options.logger.warn({ err: error, event: type, eventId, attempt, retryInMs: delay }, 'event handling failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        await heartbeat();
+      }
+    }
+  }
+}

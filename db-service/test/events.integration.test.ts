@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import {
+  EventConsumer,
+  RpcClient,
+  UnavailableError,
+  ValidationError,
+  commandIdFor,
+  createKafka,
+  createLogger,
+  loadConfig,
+} from '@mart/common';
+import { requiredEnv } from '@mart/common/testing';
+import { headers, topics } from '@mart/proto';
+import { dbServiceConfigSchema } from '../src/config.ts';
+import { startDbService, type RunningDbService } from '../src/db.service.ts';
+import { header, testKafka, waitForMessage } from './kafka.helpers.ts';
+
+const logger = createLogger('test', 'silent');
+
+async function eventually(check: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('EventConsumer over the outbox (real broker and PostgreSQL)', function () {
+  this.timeout(40_000);
+  const kafka = () =>
+    createKafka({ clientId: `events-${randomUUID().slice(0, 6)}`, brokers: requiredEnv('KAFKA_BROKERS').split(','), logger });
+  let service: RunningDbService;
+  let rpc: RpcClient;
+
+  before(async () => {
+    service = await startDbService(loadConfig(dbServiceConfigSchema, { ...process.env, PORT: '0', LOG_LEVEL: 'silent' }));
+    rpc = new RpcClient({ kafka: kafka(), service: 'it-events', instanceId: 'one', timeoutMs: 10_000, logger });
+    await rpc.start();
+  });
+
+  after(async () => {
+    await rpc.stop();
+    await service.stop();
+  });
+
+  it('delivers each committed change as a typed event, retries transient failures in place, dead-letters rejects', async () => {
+    const tag = randomUUID();
+    const seen = new Map<string, number>();
+    let flaky = 2;
+    const consumer = new EventConsumer({
+      kafka: kafka(),
+      groupId: `it-events-${tag}`,
+      logger,
+      maxBackoffMs: 200,
+      handlers: {
+        'brand.created': async (event, meta) => {
+          const name = event.brand?.name ?? '';
+          if (!name.includes(tag)) return;
+          expect(meta.eventId).to.match(/^[0-9a-f-]{36}$/);
+          if (name.includes('flaky') && flaky-- > 0) throw new UnavailableError('db-service is restarting');
+          if (name.includes('reject')) throw new ValidationError([{ path: 'name', message: 'not for us' }]);
+          seen.set(name, (seen.get(name) ?? 0) + 1);
+        },
+      },
+    });
+    await consumer.start();
+    try {
+      for (const kind of ['plain', 'flaky', 'reject', 'after'])
+        await rpc.call('brand.create', { id: randomUUID(), name: `${kind} ${tag}` });
+      await eventually(() => seen.has(`after ${tag}`));
+      expect(seen.get(`plain ${tag}`)).to.equal(1);
+      expect(seen.get(`flaky ${tag}`)).to.equal(1);
+      expect(seen.has(`reject ${tag}`)).to.equal(false);
+      const letter = await waitForMessage(testKafka(), topics.deadLetter, (m) =>
+        (header(m, 'mart-dead-letter-reason') ?? '').startsWith('rejected brand.created: validation_failed'),
+      );
+      expect(header(letter, 'mart-source-topic')).to.equal(topics.brandEvents);
+    } finally {
+      await consumer.stop();
+    }
+  });
+
+  it('dead-letters a message on an event topic that is not a Mart event and keeps going', async () => {
+    const tag = randomUUID();
+    let received = 0;
+    const consumer = new EventConsumer({
+      kafka: kafka(),
+      groupId: `it-poison-${tag}`,
+      logger,
+      handlers: { 'brand.created': async (event) => void (event.brand?.name === `ok ${tag}` && received++) },
+    });
+    await consumer.start();
+    try {
+      const producer = testKafka().producer();
+      await producer.connect();
+      await producer.send({
+        topic: topics.brandEvents,
+        messages: [{ key: tag, value: Buffer.from('garbage'), headers: { [headers.type]: 'brand.created' } }],
+      });
+      await producer.disconnect();
+      await rpc.call('brand.create', { id: randomUUID(), name: `ok ${tag}` });
+      await eventually(() => received === 1);
+      await waitForMessage(testKafka(), topics.deadLetter, (m) => m.key?.toString() === tag);
+    } finally {
+      await consumer.stop();
+    }
+  });
+
+  it('derives the same command id from the same event, so a redelivered event applies once', () => {
+    const event = randomUUID();
+    expect(commandIdFor(event, 'pay-order')).to.equal(commandIdFor(event, 'pay-order'));
+    expect(commandIdFor(event, 'pay-order')).not.to.equal(commandIdFor(event, 'commit-stock'));
+    expect(commandIdFor(event, 'x')).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+});
