@@ -31,6 +31,16 @@ export interface HttpServiceDefinition {
    * connected, retried until it succeeds; the service is not ready before it has.
    */
   startup?(runtime: ServiceRuntime): Promise<void>;
+  /** Domain events this service reacts to; consumed in a group named after the service. */
+  events?(runtime: ServiceRuntime): EventHandlers;
+  /** Background work started once Kafka is connected and stopped before it disconnects. */
+  jobs?(runtime: ServiceRuntime): BackgroundJob[];
+}
+
+export interface BackgroundJob {
+  name: string;
+  start(): void;
+  stop(): Promise<void>;
 }
 
 export interface RunningService {
@@ -97,7 +107,7 @@ export async function runHttpService(definition: HttpServiceDefinition): Promise
   const eventConsumer = handlers ? new EventConsumer({ kafka, groupId: service, handlers, logger }) : undefined;
   const jobs = definition.jobs?.(runtime) ?? [];
   let startedUp = !definition.startup;
-  const probe = readinessProbe(rpc);
+  const probe = readinessProbe(rpc, eventConsumer);
 
   const app = createHttpApp({
     service,
@@ -136,8 +146,19 @@ export async function runHttpService(definition: HttpServiceDefinition): Promise
           () => stopping,
         );
     })
+    .then(() =>
+      eventConsumer
+        ? retryUntil(
+            'starting the event consumer',
+            logger,
+            () => eventConsumer.start(),
+            () => stopping,
+          )
+        : undefined,
+    )
     .then(() => {
       startedUp = !stopping;
+      if (!stopping) for (const job of jobs) job.start();
     });
 
   const stop = async () => {
