@@ -28,6 +28,8 @@ const LOG_DIR = path.join(REPO_ROOT, '.mart', 'test-logs');
 const TEST_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/mart_test';
 const TEST_KAFKA_PORT = 19092;
 const TEST_KAFKA_CONTROLLER_PORT = 19093;
+/** Settings of the e2e stack that differ from a developer's stack. */
+const TEST_STACK_ENV: Record<string, string> = { NODE_ENV: 'test' };
 
 interface Suite {
   name: string;
@@ -163,16 +165,47 @@ async function runSuite(suite: Suite, brokers: string, databaseUrl: string): Pro
   const env = { ...process.env, KAFKA_BROKERS: brokers, DATABASE_URL: databaseUrl, MART_TEST: '1' };
   if (!suite.needsStack) return runMocha(suite, env);
   let stack: Stack;
+  let fakes: Fake[] = [];
   try {
-    stack = await startTestStack(brokers, databaseUrl);
+    fakes = await startFakes();
+    stack = await startTestStack(brokers, databaseUrl, fakes);
   } catch (error) {
     console.error(`\nThe ${suite.name} stack did not start: ${error instanceof Error ? error.message : String(error)}`);
     return { suite: suite.name, passed: 0, failed: 1, pending: 0, exitCode: null };
   }
-  return runMocha(suite, { ...env, ...e2eEnv(stack) });
+  return runMocha(suite, { ...env, ...e2eEnv(stack, fakes) });
 }
 
-async function startTestStack(brokers: string, databaseUrl: string): Promise<Stack> {
+/** A local server playing a third-party provider (Stripe, Gmail) for the e2e stack. */
+interface Fake {
+  name: string;
+  url: string;
+  env: Record<string, string>;
+}
+
+const FAKES_DIR = path.join(REPO_ROOT, 'tools', 'fakes');
+
+/**
+ * Starts every `tools/fakes/<name>.fake.ts` (each exports `startFake()`), so the services'
+ * real provider SDKs can be pointed at them and the tests can read what they received.
+ */
+async function startFakes(): Promise<Fake[]> {
+  const files = (await fsp.readdir(FAKES_DIR).catch(() => [] as string[])).filter((file) => file.endsWith('.fake.ts')).sort();
+  const fakes: Fake[] = [];
+  for (const file of files) {
+    const module = (await import(pathToFileURL(path.join(FAKES_DIR, file)).href)) as {
+      startFake(): Promise<{ url: string; env: Record<string, string>; stop(): Promise<void> }>;
+    };
+    const fake = await module.startFake();
+    cleanups.push(fake.stop);
+    const name = file.replace(/\.fake\.ts$/, '');
+    fakes.push({ name, url: fake.url, env: fake.env });
+    console.log(`Fake ${name} listening at ${fake.url}`);
+  }
+  return fakes;
+}
+
+async function startTestStack(brokers: string, databaseUrl: string, fakes: Fake[]): Promise<Stack> {
   const startedAt = Date.now();
   const services = builtServices();
   console.log(`\nStarting the test stack (${services.join(', ') || 'no service is built yet'}) ...`);
@@ -184,6 +217,7 @@ async function startTestStack(brokers: string, databaseUrl: string): Promise<Sta
     services,
     ports: Object.fromEntries(SERVICES.map(({ name, port }) => [name, port + TEST_PORT_OFFSET])),
     stateFile: STACK_STATE_FILE,
+    env: { ...TEST_STACK_ENV, ...Object.assign({}, ...fakes.map((fake) => fake.env)) },
   });
   cleanups.push(stack.stop);
   console.log(`Test stack ready in ${seconds(Date.now() - startedAt)} (logs in ${LOG_DIR})`);
@@ -191,10 +225,12 @@ async function startTestStack(brokers: string, databaseUrl: string): Promise<Sta
 }
 
 /** What e2e tests read: each service's base URL, and the JWT keys to mint their own tokens. */
-function e2eEnv(stack: Stack): NodeJS.ProcessEnv {
+function e2eEnv(stack: Stack, fakes: Fake[]): NodeJS.ProcessEnv {
   const urls = stack.services.map(({ name, url }) => [serviceUrlVariable(name), url] as const);
+  const fakeUrls = fakes.map(({ name, url }) => [`MART_URL_FAKE_${name.toUpperCase().replace(/-/g, '_')}`, url] as const);
   return {
     ...Object.fromEntries(urls),
+    ...Object.fromEntries(fakeUrls),
     AUTH_PRIVATE_KEY_FILE: stack.keys.privateKeyFile,
     AUTH_PUBLIC_KEY_FILE: stack.keys.publicKeyFile,
   };
