@@ -164,16 +164,15 @@ async function runSuite(suite: Suite, brokers: string, databaseUrl: string): Pro
   }
   const env = { ...process.env, KAFKA_BROKERS: brokers, DATABASE_URL: databaseUrl, MART_TEST: '1' };
   if (!suite.needsStack) return runMocha(suite, env);
-  let stack: Stack;
-  let fakes: Fake[] = [];
+  let started: { stack: Stack; fakes: Fake[] };
   try {
-    fakes = await startFakes();
-    stack = await startTestStack(brokers, databaseUrl, fakes);
+    const fakes = await startFakes();
+    started = { stack: await startTestStack(brokers, databaseUrl, fakes), fakes };
   } catch (error) {
     console.error(`\nThe ${suite.name} stack did not start: ${error instanceof Error ? error.message : String(error)}`);
     return { suite: suite.name, passed: 0, failed: 1, pending: 0, exitCode: null };
   }
-  return runMocha(suite, { ...env, ...e2eEnv(stack, fakes) });
+  return runMocha(suite, { ...env, ...e2eEnv(started.stack, started.fakes) });
 }
 
 /** A local server playing a third-party provider (Stripe, Gmail) for the e2e stack. */
