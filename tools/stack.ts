@@ -113,8 +113,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const kafka = await provideKafka(options, log);
 
   const launched: LaunchedService[] = [];
-  const recordState = async () => {
-    if (options.stateFile) await writeState(options.stateFile, kafka.dataDir, launched, rootDir);
+  // Services launch in parallel; chaining the writes keeps them whole and in order.
+  let stateWrites = Promise.resolve();
+  const recordState = () => {
+    if (options.stateFile) {
+      const stateFile = options.stateFile;
+      stateWrites = stateWrites.then(() => writeState(stateFile, kafka.dataDir, launched, rootDir));
+    }
+    return stateWrites;
   };
   let stopping = false;
   const stop = once(async () => {
@@ -187,7 +193,10 @@ async function writeState(stateFile: string, kafkaDataDir: string | null, servic
     services: services.map(({ name, pid }) => ({ name, pid, entry: serviceEntry(name, rootDir) })),
   };
   await fsp.mkdir(path.dirname(stateFile), { recursive: true });
-  await fsp.writeFile(stateFile, `${JSON.stringify(state, null, 2)}\n`);
+  // Written aside and renamed, so a reader (stack:down) never sees half a file.
+  const partial = `${stateFile}.${process.pid}.tmp`;
+  await fsp.writeFile(partial, `${JSON.stringify(state, null, 2)}\n`);
+  await fsp.rename(partial, stateFile);
 }
 
 /**
