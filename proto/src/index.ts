@@ -1,5 +1,6 @@
 // The one place that names Mart's Kafka topics and binds each command and event to its
 // protobuf types, so a wrong topic or payload is a compile error in every service.
+import './int64.ts';
 import { mart } from '../gen/mart.js';
 
 export { mart };
@@ -188,6 +189,13 @@ export const commands = {
     mutation: false,
     key: anyPartition,
   }),
+  'product.import': command({
+    topic: topics.productCommands,
+    request: mart.product.ImportProducts,
+    reply: mart.product.ImportResult,
+    mutation: true,
+    key: anyPartition,
+  }),
 
   'user.create': command({ topic: topics.userCommands, request: mart.user.CreateUser, reply: mart.user.User, mutation: true, key: byId }),
   'user.update': command({ topic: topics.userCommands, request: mart.user.UpdateUser, reply: mart.user.User, mutation: true, key: byId }),
@@ -307,6 +315,35 @@ export const commands = {
     mutation: true,
     key: (r) => r.productId,
   }),
+  'inventory.list-adjustments': command({
+    topic: topics.inventoryCommands,
+    request: mart.inventory.ListAdjustments,
+    reply: mart.inventory.AdjustmentPage,
+    mutation: false,
+    key: (r) => r.productId,
+  }),
+  // An order's reservations, keyed by the order: paid → commit, cancelled → release, refunded → return.
+  'inventory.commit-reservations': command({
+    topic: topics.inventoryCommands,
+    request: mart.inventory.OrderStock,
+    reply: mart.inventory.OrderStockResult,
+    mutation: true,
+    key: (r) => r.orderId,
+  }),
+  'inventory.release-reservations': command({
+    topic: topics.inventoryCommands,
+    request: mart.inventory.OrderStock,
+    reply: mart.inventory.OrderStockResult,
+    mutation: true,
+    key: (r) => r.orderId,
+  }),
+  'inventory.return-reservations': command({
+    topic: topics.inventoryCommands,
+    request: mart.inventory.OrderStock,
+    reply: mart.inventory.OrderStockResult,
+    mutation: true,
+    key: (r) => r.orderId,
+  }),
 
   'order.place': command({
     topic: topics.orderCommands,
@@ -394,6 +431,20 @@ export const commands = {
     reply: mart.notification.NotificationPage,
     mutation: false,
     key: anyPartition,
+  }),
+  'notification.list-due': command({
+    topic: topics.notificationCommands,
+    request: mart.notification.ListDueNotifications,
+    reply: mart.notification.NotificationPage,
+    mutation: false,
+    key: anyPartition,
+  }),
+  'notification.claim': command({
+    topic: topics.notificationCommands,
+    request: mart.notification.ClaimNotification,
+    reply: mart.notification.ClaimResult,
+    mutation: true,
+    key: byId,
   }),
 } as const;
 
