@@ -56,32 +56,6 @@ export function adminCredentials(): { email: string; password: string } {
   return { email: process.env.ADMIN_EMAIL || 'admin@mart.local', password: process.env.ADMIN_PASSWORD || 'mart-admin-dev' };
 }
 
-/**
- * JSON over HTTP for end-to-end tests: `call(method, path, { token, body, form })` resolves to the
- * status, headers and parsed body, whatever the status.
- */
-export function jsonClient(baseUrl: string) {
-  return async (
-    method: string,
-    path: string,
-    options: { token?: string; body?: unknown; form?: Record<string, string>; headers?: Record<string, string> } = {},
-  ) => {
-    const headers: Record<string, string> = { ...options.headers };
-    if (options.token) headers.authorization = `Bearer ${options.token}`;
-    let body: string | undefined;
-    if (options.form) {
-      headers['content-type'] = 'application/x-www-form-urlencoded';
-      body = new URLSearchParams(options.form).toString();
-    } else if (options.body !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(options.body);
-    }
-    const response = await fetch(`${baseUrl}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
-    const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
-  };
-}
-
 export function requiredEnv(name: string): string {
   const value = process.env[name];
   if (!value) throw new Error(`${name} must be set (npm test sets it)`);
