@@ -1,8 +1,17 @@
 import type { Handlers } from '../handler.ts';
+import { authHandlers } from './auth.handlers.ts';
 import { brandHandlers } from './brand.handlers.ts';
+import { customerHandlers } from './customer.handlers.ts';
 import { systemHandlers } from './system.handlers.ts';
+import { userHandlers } from './user.handlers.ts';
 
 /** Every command db-service applies: adding one is a registry entry in proto/ plus a handler here. */
 export function allHandlers(instance: string): Handlers {
-  return { ...systemHandlers(instance), ...brandHandlers };
+  return {
+    ...systemHandlers(instance),
+    ...brandHandlers,
+    ...userHandlers,
+    ...customerHandlers,
+    ...authHandlers,
+  };
 }

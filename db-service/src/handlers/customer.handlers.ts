@@ -1,0 +1,93 @@
+import { ConflictError, NotFoundError, ValidationError } from '@mart/common';
+import type { mart } from '@mart/proto';
+import type { Customer, Prisma } from '../generated/prisma/client.ts';
+import { isForeignKeyViolation, isRecordNotFound, uniqueViolation } from '../database.errors.ts';
+import { pageWindow, type Handlers } from '../handler.ts';
+import { bcryptHash, emailKey, revokeRefreshTokens } from './auth.handlers.ts';
+
+// The reply type has no password hash field, so a hash cannot leak through a reply by accident.
+function toCustomer(row: Customer): mart.customer.Customer.$Properties {
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    phone: row.phone,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+function checkedName(name: string): string {
+  const trimmed = name.trim();
+  if (trimmed.length === 0 || trimmed.length > 200) throw new ValidationError([{ path: 'name', message: 'must be 1 to 200 characters' }]);
+  return trimmed;
+}
+
+function notFound(id: string): (error: unknown) => never {
+  return (error) => {
+    if (isRecordNotFound(error)) throw new NotFoundError(`Customer ${id} not found`);
+    throw error;
+  };
+}
+
+export const customerHandlers: Handlers = {
+  'customer.register': async (input, { db, emit }) => {
+    const data = {
+      id: input.id,
+      email: emailKey(input.email),
+      name: checkedName(input.name),
+      phone: input.phone || null,
+      passwordHash: bcryptHash(input.passwordHash),
+    };
+    const row = await db.customer.create({ data }).catch((error: unknown) => {
+      if (uniqueViolation(error)?.includes('email')) {
+        throw new ConflictError('A customer with this email is already registered', [{ path: 'email', message: 'already registered' }]);
+      }
+      throw error;
+    });
+    emit('customer.registered', { customer: toCustomer(row) });
+    return toCustomer(row);
+  },
+
+  'customer.update': async (input, { db }) => {
+    const data: Prisma.CustomerUpdateInput = {};
+    if (input.name != null) data.name = checkedName(input.name);
+    // An empty phone clears it (proto3 cannot carry an explicit null).
+    if (input.phone != null) data.phone = input.phone === '' ? null : input.phone;
+    const row = await db.customer.update({ where: { id: input.id }, data }).catch(notFound(input.id));
+    return toCustomer(row);
+  },
+
+  'customer.set-password': async (input, { db, now }) => {
+    await db.customer.update({ where: { id: input.id }, data: { passwordHash: bcryptHash(input.passwordHash) } }).catch(notFound(input.id));
+    // Whoever knew the old password may hold a session: a new password ends them all.
+    await revokeRefreshTokens(db, input.id, now);
+    return {};
+  },
+
+  'customer.delete': async (input, { db, emit, now }) => {
+    await db.customer.delete({ where: { id: input.id } }).catch((error: unknown) => {
+      if (isForeignKeyViolation(error)) throw new ConflictError(`Customer ${input.id} has orders and cannot be deleted`);
+      return notFound(input.id)(error);
+    });
+    await revokeRefreshTokens(db, input.id, now);
+    emit('customer.deleted', { id: input.id });
+    return {};
+  },
+
+  'customer.get': async (input, { db }) => {
+    const row = await db.customer.findUnique({ where: { id: input.id } });
+    if (!row) throw new NotFoundError(`Customer ${input.id} not found`);
+    return toCustomer(row);
+  },
+
+  'customer.list': async (input, { db }) => {
+    const window = pageWindow(input.page);
+    const where: Prisma.CustomerWhereInput = input.email ? { email: { contains: input.email.trim().toLowerCase() } } : {};
+    const [rows, total] = await Promise.all([
+      db.customer.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }], skip: window.skip, take: window.take }),
+      db.customer.count({ where }),
+    ]);
+    return { items: rows.map(toCustomer), page: { page: window.page, pageSize: window.pageSize, total } };
+  },
+};

@@ -1,0 +1,136 @@
+import { ConflictError, NotFoundError, ValidationError } from '@mart/common';
+import { mart } from '@mart/proto';
+import type { Prisma, StaffRole, StaffUser } from '../generated/prisma/client.ts';
+import type { Db } from '../database.ts';
+import { isRecordNotFound, uniqueViolation } from '../database.errors.ts';
+import { pageWindow, type Handlers } from '../handler.ts';
+import { bcryptHash, emailKey, revokeRefreshTokens } from './auth.handlers.ts';
+
+// The reply type has no password hash field, so a hash cannot leak through a reply by accident.
+function toUser(row: StaffUser): mart.user.User.$Properties {
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    role: row.role === 'ADMIN' ? mart.user.StaffRole.STAFF_ROLE_ADMIN : mart.user.StaffRole.STAFF_ROLE_STAFF,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+function staffRole(role: mart.user.StaffRole): StaffRole {
+  switch (role) {
+    case mart.user.StaffRole.STAFF_ROLE_ADMIN:
+      return 'ADMIN';
+    case mart.user.StaffRole.STAFF_ROLE_STAFF:
+      return 'STAFF';
+    case mart.user.StaffRole.STAFF_ROLE_UNSPECIFIED:
+      throw new ValidationError([{ path: 'role', message: 'must be admin or staff' }]);
+  }
+}
+
+function checkedName(name: string): string {
+  const trimmed = name.trim();
+  if (trimmed.length === 0 || trimmed.length > 200) throw new ValidationError([{ path: 'name', message: 'must be 1 to 200 characters' }]);
+  return trimmed;
+}
+
+function notFound(id: string): (error: unknown) => never {
+  return (error) => {
+    if (isRecordNotFound(error)) throw new NotFoundError(`User ${id} not found`);
+    throw error;
+  };
+}
+
+function duplicateEmail(error: unknown): never {
+  if (uniqueViolation(error)?.includes('email')) {
+    throw new ConflictError('A staff user with this email already exists', [{ path: 'email', message: 'already exists' }]);
+  }
+  throw error;
+}
+
+/**
+ * Locks every admin row for the rest of the command's transaction and returns their ids. Every
+ * change that can remove an admin takes these locks first, so two concurrent demotions or
+ * deletions are applied one after the other and the second sees the first's outcome: the
+ * system can never be left without an admin.
+ */
+async function lockAdmins(db: Db): Promise<string[]> {
+  const rows = await db.$queryRaw<{ id: string }[]>`SELECT id::text AS id FROM staff_users WHERE role = 'ADMIN' ORDER BY id FOR UPDATE`;
+  return rows.map((row) => row.id);
+}
+
+async function refuseToRemoveLastAdmin(db: Db, id: string, change: 'deleted' | 'demoted'): Promise<void> {
+  const admins = await lockAdmins(db);
+  if (admins.length === 1 && admins[0] === id) {
+    throw new ConflictError(`The last admin cannot be ${change}`, [
+      { path: change === 'demoted' ? 'role' : 'id', message: 'is the last admin' },
+    ]);
+  }
+}
+
+export const userHandlers: Handlers = {
+  'user.create': async (input, { db }) => {
+    const data = {
+      id: input.id,
+      email: emailKey(input.email),
+      name: checkedName(input.name),
+      passwordHash: bcryptHash(input.passwordHash),
+      role: staffRole(input.role),
+    };
+    return toUser(await db.staffUser.create({ data }).catch(duplicateEmail));
+  },
+
+  'user.update': async (input, { db, now }) => {
+    const data: Prisma.StaffUserUpdateInput = {};
+    if (input.name != null) data.name = checkedName(input.name);
+    if (input.passwordHash != null) data.passwordHash = bcryptHash(input.passwordHash);
+    if (input.role != null) {
+      data.role = staffRole(input.role);
+      if (data.role === 'STAFF') await refuseToRemoveLastAdmin(db, input.id, 'demoted');
+    }
+    const row = await db.staffUser.update({ where: { id: input.id }, data }).catch(notFound(input.id));
+    // A new password ends every session; a new role reaches the user at their next refresh.
+    if (input.passwordHash != null) await revokeRefreshTokens(db, row.id, now);
+    return toUser(row);
+  },
+
+  'user.delete': async (input, { db, now }) => {
+    await refuseToRemoveLastAdmin(db, input.id, 'deleted');
+    await db.staffUser.delete({ where: { id: input.id } }).catch(notFound(input.id));
+    await revokeRefreshTokens(db, input.id, now);
+    return {};
+  },
+
+  'user.get': async (input, { db }) => {
+    const row = await db.staffUser.findUnique({ where: { id: input.id } });
+    if (!row) throw new NotFoundError(`User ${input.id} not found`);
+    return toUser(row);
+  },
+
+  'user.list': async (input, { db }) => {
+    const window = pageWindow(input.page);
+    const [rows, total] = await Promise.all([
+      db.staffUser.findMany({ orderBy: [{ email: 'asc' }, { id: 'asc' }], skip: window.skip, take: window.take }),
+      db.staffUser.count(),
+    ]);
+    return { items: rows.map(toUser), page: { page: window.page, pageSize: window.pageSize, total } };
+  },
+
+  /**
+   * Start-up bootstrap: makes the configured account an admin only when there is no admin at all.
+   * If that email already belongs to a staff user, it is promoted and given the configured
+   * password: the operator's way back in after the admins were removed behind Mart's back.
+   */
+  'user.ensure-admin': async (input, { db }) => {
+    if ((await lockAdmins(db)).length > 0) return { created: false };
+    const email = emailKey(input.email);
+    const passwordHash = bcryptHash(input.passwordHash);
+    await db.staffUser.upsert({
+      where: { email },
+      create: { id: input.id, email, name: checkedName(input.name), passwordHash, role: 'ADMIN' },
+      update: { role: 'ADMIN', passwordHash },
+    });
+    return { created: true };
+  },
+};

@@ -1,0 +1,38 @@
+import { emailSchema, idParams, newPasswordSchema, pageOf, pageQuery, uuidSchema, z } from '@mart/common';
+
+export const roleSchema = z.enum(['admin', 'staff']).openapi('StaffRole');
+
+// No schema here has a password hash: a reply cannot carry one.
+export const userSchema = z
+  .object({
+    id: uuidSchema,
+    email: z.string(),
+    name: z.string(),
+    role: roleSchema,
+    createdAt: z.string().openapi({ format: 'date-time' }),
+    updatedAt: z.string().openapi({ format: 'date-time' }),
+  })
+  .openapi('User');
+
+const name = z.string().trim().min(1).max(200);
+
+export const createUserBody = z
+  .object({ email: emailSchema, name, password: newPasswordSchema, role: roleSchema })
+  .strict()
+  .openapi('CreateUser');
+
+export const updateUserBody = z
+  .object({ name: name.optional(), role: roleSchema.optional(), password: newPasswordSchema.optional() })
+  .strict()
+  .refine((body) => Object.keys(body).length > 0, { message: 'at least one of name, role, password is required' })
+  .openapi('UpdateUser');
+
+export const listUsersQuery = pageQuery;
+export const userPageSchema = pageOf(userSchema, 'UserPage');
+export const userIdParams = idParams;
+
+export type Role = z.infer<typeof roleSchema>;
+export type UserDto = z.infer<typeof userSchema>;
+export type CreateUserBody = z.infer<typeof createUserBody>;
+export type UpdateUserBody = z.infer<typeof updateUserBody>;
+export type ListUsersQuery = z.infer<typeof listUsersQuery>;

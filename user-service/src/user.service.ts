@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import { hashPassword, type RpcClient } from '@mart/common';
+import { mart, type CommandReply } from '@mart/proto';
+import type { CreateUserBody, ListUsersQuery, Role, UpdateUserBody, UserDto } from './user.schemas.ts';
+
+type Rpc = Pick<RpcClient, 'call'>;
+
+const wireRoles: Record<Role, mart.user.StaffRole> = {
+  admin: mart.user.StaffRole.STAFF_ROLE_ADMIN,
+  staff: mart.user.StaffRole.STAFF_ROLE_STAFF,
+};
+
+export function toUserDto(user: CommandReply<'user.get'>): UserDto {
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    role: user.role === mart.user.StaffRole.STAFF_ROLE_ADMIN ? 'admin' : 'staff',
+    createdAt: user.createdAt,
+    updatedAt: user.updatedAt,
+  };
+}
+
+/** Staff account use cases: each is a command to db-service, with passwords hashed here first. */
+export function userService(rpc: Rpc, options: { bcryptCost: number }) {
+  return {
+    async create(body: CreateUserBody, requestId: string): Promise<UserDto> {
+      const passwordHash = await hashPassword(body.password, options.bcryptCost);
+      const user = await rpc.call(
+        'user.create',
+        { id: randomUUID(), email: body.email, name: body.name, passwordHash, role: wireRoles[body.role] },
+        { requestId },
+      );
+      return toUserDto(user);
+    },
+
+    async update(id: string, body: UpdateUserBody, requestId: string): Promise<UserDto> {
+      const passwordHash = body.password === undefined ? undefined : await hashPassword(body.password, options.bcryptCost);
+      const role = body.role === undefined ? undefined : wireRoles[body.role];
+      return toUserDto(await rpc.call('user.update', { id, name: body.name, role, passwordHash }, { requestId }));
+    },
+
+    async remove(id: string, requestId: string): Promise<void> {
+      await rpc.call('user.delete', { id }, { requestId });
+    },
+
+    async get(id: string, requestId: string): Promise<UserDto> {
+      return toUserDto(await rpc.call('user.get', { id }, { requestId }));
+    },
+
+    async list(query: ListUsersQuery, requestId: string) {
+      const result = await rpc.call('user.list', { page: { page: query.page, pageSize: query.pageSize } }, { requestId });
+      return {
+        items: result.items.map((user) => toUserDto(user as CommandReply<'user.get'>)),
+        page: result.page?.page ?? query.page,
+        pageSize: result.page?.pageSize ?? query.pageSize,
+        total: result.page?.total ?? 0,
+      };
+    },
+
+    /** Creates the configured admin when there is no admin at all; true when it did. */
+    async ensureAdmin(admin: { email: string; password: string; name: string }): Promise<boolean> {
+      const passwordHash = await hashPassword(admin.password, options.bcryptCost);
+      const result = await rpc.call('user.ensure-admin', { id: randomUUID(), email: admin.email, name: admin.name, passwordHash });
+      return result.created;
+    },
+  };
+}
