@@ -1,7 +1,10 @@
 import type { Handlers } from '../handler.ts';
 import { authHandlers } from './auth.handlers.ts';
 import { brandHandlers } from './brand.handlers.ts';
+import { categoryHandlers } from './category.handlers.ts';
 import { customerHandlers } from './customer.handlers.ts';
+import { inventoryHandlers } from './inventory.handlers.ts';
+import { productHandlers } from './product.handlers.ts';
 import { systemHandlers } from './system.handlers.ts';
 import { userHandlers } from './user.handlers.ts';
 
@@ -10,6 +13,9 @@ export function allHandlers(instance: string): Handlers {
   return {
     ...systemHandlers(instance),
     ...brandHandlers,
+    ...categoryHandlers,
+    ...productHandlers,
+    ...inventoryHandlers,
     ...userHandlers,
     ...customerHandlers,
     ...authHandlers,

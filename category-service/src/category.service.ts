@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import type { RpcClient } from '@mart/common';
+import type { CommandReply } from '@mart/proto';
+import type { CategoryDto, CreateCategoryBody, ListCategoriesQuery, UpdateCategoryBody } from './category.schemas.ts';
+
+type Rpc = Pick<RpcClient, 'call'>;
+
+export function toCategoryDto(category: CommandReply<'category.get'>): CategoryDto {
+  return {
+    id: category.id,
+    name: category.name,
+    description: category.description ?? null,
+    parentId: category.parentId ?? null,
+    createdAt: category.createdAt,
+    updatedAt: category.updatedAt,
+  };
+}
+
+/** Category use cases; each is one command to db-service. */
+export function categoryService(rpc: Rpc) {
+  return {
+    async create(body: CreateCategoryBody, requestId: string): Promise<CategoryDto> {
+      const request = { id: randomUUID(), name: body.name, description: body.description, parentId: body.parentId ?? undefined };
+      return toCategoryDto(await rpc.call('category.create', request, { requestId }));
+    },
+
+    async update(id: string, body: UpdateCategoryBody, requestId: string): Promise<CategoryDto> {
+      // proto3 cannot carry an explicit null: an empty description clears it, clearParent moves to the top level.
+      const description = body.description === null ? '' : body.description;
+      const request = { id, name: body.name, description, parentId: body.parentId ?? undefined, clearParent: body.parentId === null };
+      return toCategoryDto(await rpc.call('category.update', request, { requestId }));
+    },
+
+    async remove(id: string, requestId: string): Promise<void> {
+      await rpc.call('category.delete', { id }, { requestId });
+    },
+
+    async get(id: string, requestId: string): Promise<CategoryDto> {
+      return toCategoryDto(await rpc.call('category.get', { id }, { requestId }));
+    },
+
+    async list(query: ListCategoriesQuery, requestId: string) {
+      const request = { page: { page: query.page, pageSize: query.pageSize }, parentId: query.parentId, rootsOnly: query.roots ?? false };
+      const result = await rpc.call('category.list', request, { requestId });
+      return {
+        items: result.items.map((category) => toCategoryDto(category as CommandReply<'category.get'>)),
+        page: result.page?.page ?? query.page,
+        pageSize: result.page?.pageSize ?? query.pageSize,
+        total: result.page?.total ?? 0,
+      };
+    },
+  };
+}

@@ -1,0 +1,226 @@
+import { InsufficientStockError, InvalidStateError, NotFoundError, ValidationError, type ErrorDetail } from '@mart/common';
+import type { mart } from '@mart/proto';
+import type { Db } from '../database.ts';
+import { OrderStatus, ReservationStatus, type InventoryAdjustment, type InventoryItem } from '../generated/prisma/client.ts';
+import { pageWindow, type Handlers, type HandlerContext } from '../handler.ts';
+
+const maxUnits = 2_147_483_647; // the INTEGER column's limit
+
+function toStockRecord(row: InventoryItem): mart.inventory.StockRecord.$Properties {
+  return {
+    productId: row.productId,
+    onHand: row.onHand,
+    reserved: row.reserved,
+    available: Math.max(0, row.onHand - row.reserved),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const maxReasonLength = 200;
+
+function toAdjustment(row: InventoryAdjustment): mart.inventory.Adjustment.$Properties {
+  return {
+    id: row.id,
+    productId: row.productId,
+    delta: row.delta,
+    reason: row.reason,
+    onHandAfter: row.onHandAfter,
+    actorId: row.actorId ?? '',
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+async function productExists(db: Db, productId: string): Promise<boolean> {
+  return uuidPattern.test(productId) && (await db.product.count({ where: { id: productId } })) > 0;
+}
+
+/** The product's stock row, created empty when missing and locked until the transaction ends. */
+async function lockedStock(db: Db, productId: string): Promise<InventoryItem> {
+  if (!(await productExists(db, productId))) throw new NotFoundError(`Product ${productId} not found`);
+  await db.$executeRaw`
+    INSERT INTO inventory_items (product_id, on_hand, reserved, updated_at)
+    VALUES (${productId}::uuid, 0, 0, now())
+    ON CONFLICT (product_id) DO NOTHING`;
+  const [row] = await db.$queryRaw<InventoryItem[]>`
+    SELECT product_id::text AS "productId", on_hand AS "onHand", reserved, updated_at AS "updatedAt"
+    FROM inventory_items WHERE product_id = ${productId}::uuid FOR UPDATE`;
+  return row!;
+}
+
+/**
+ * How an order's reservations follow the order: each move acts only on reservations in its
+ * `from` state, so a repeated command finds nothing left to do, and only in the order states
+ * that justify it, so stock never runs ahead of the order.
+ */
+interface ReservationMove {
+  from: ReservationStatus;
+  to: ReservationStatus;
+  orderStates: readonly OrderStatus[];
+  /** Per reserved unit: the change of on hand and of reserved. */
+  onHand: -1 | 0 | 1;
+  reserved: -1 | 0;
+  /** Why the stock changed, for the audit trail and the stock-changed event. */
+  reason(orderId: string): string;
+}
+
+const reservationMoves = {
+  commit: {
+    from: ReservationStatus.RESERVED,
+    to: ReservationStatus.COMMITTED,
+    orderStates: [OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.REFUNDED],
+    onHand: -1,
+    reserved: -1,
+    reason: (orderId) => `order ${orderId} paid`,
+  },
+  release: {
+    from: ReservationStatus.RESERVED,
+    to: ReservationStatus.RELEASED,
+    orderStates: [OrderStatus.CANCELLED],
+    onHand: 0,
+    reserved: -1,
+    reason: (orderId) => `order ${orderId} cancelled`,
+  },
+  // Returned units are back on hand; the reservation ends RELEASED like a cancelled one.
+  return: {
+    from: ReservationStatus.COMMITTED,
+    to: ReservationStatus.RELEASED,
+    orderStates: [OrderStatus.REFUNDED],
+    onHand: 1,
+    reserved: 0,
+    reason: (orderId) => `order ${orderId} refunded`,
+  },
+} satisfies Record<string, ReservationMove>;
+
+async function moveReservations(
+  orderId: string,
+  move: ReservationMove,
+  { db, emit }: HandlerContext,
+): Promise<mart.inventory.OrderStockResult.$Properties> {
+  const order = uuidPattern.test(orderId) ? await db.order.findUnique({ where: { id: orderId }, select: { status: true } }) : null;
+  if (!order) throw new NotFoundError(`Order ${orderId} not found`);
+  if (!move.orderStates.includes(order.status)) {
+    throw new InvalidStateError(`Order ${orderId} is ${order.status}; its stock cannot move from ${move.from} to ${move.to}`);
+  }
+  // Stock rows are then locked in product id order, as order placement does, so neither can deadlock the other.
+  const reservations = await db.$queryRaw<{ id: string; productId: string; quantity: number }[]>`
+    SELECT id::text AS id, product_id::text AS "productId", quantity FROM reservations
+    WHERE order_id = ${orderId}::uuid AND status = ${move.from}::"ReservationStatus"
+    ORDER BY product_id FOR UPDATE`;
+  const reason = move.reason(orderId);
+  const stock: mart.inventory.StockRecord.$Properties[] = [];
+  for (const reservation of reservations) {
+    const delta = move.onHand * reservation.quantity;
+    const [row] = await db.$queryRaw<InventoryItem[]>`
+      UPDATE inventory_items
+      SET on_hand = on_hand + ${delta}, reserved = reserved + ${move.reserved * reservation.quantity}, updated_at = now()
+      WHERE product_id = ${reservation.productId}::uuid
+      RETURNING product_id::text AS "productId", on_hand AS "onHand", reserved, updated_at AS "updatedAt"`;
+    // The audit trail records every change of on hand, not only the manual ones.
+    if (delta !== 0) {
+      await db.inventoryAdjustment.create({ data: { productId: reservation.productId, delta, reason, onHandAfter: row!.onHand } });
+    }
+    const record = toStockRecord(row!);
+    stock.push(record);
+    emit('inventory.stock-changed', { stock: record, reason });
+  }
+  if (reservations.length > 0) {
+    await db.reservation.updateMany({ where: { id: { in: reservations.map((r) => r.id) } }, data: { status: move.to } });
+  }
+  return { changed: reservations.length, stock };
+}
+
+export const inventoryHandlers: Handlers = {
+  'inventory.set': async (input, { db, emit }) => {
+    const onHand = input.onHand;
+    if (!Number.isInteger(onHand) || onHand < 0 || onHand > maxUnits) {
+      throw new ValidationError([{ path: 'onHand', message: `must be an integer from 0 to ${maxUnits}` }]);
+    }
+    const product = await db.product.findUnique({ where: { id: input.productId }, select: { id: true } });
+    if (!product) throw new NotFoundError(`Product ${input.productId} not found`);
+
+    // Create the record if missing, then lock it: order placement reserves against the same row.
+    await db.$executeRaw`
+      INSERT INTO inventory_items (product_id, on_hand, reserved, updated_at)
+      VALUES (${input.productId}::uuid, 0, 0, now())
+      ON CONFLICT (product_id) DO NOTHING`;
+    const [current] = await db.$queryRaw<{ onHand: number; reserved: number }[]>`
+      SELECT on_hand AS "onHand", reserved FROM inventory_items WHERE product_id = ${input.productId}::uuid FOR UPDATE`;
+    const reserved = current?.reserved ?? 0;
+    if (onHand < reserved) {
+      throw new InsufficientStockError(`${reserved} unit(s) are reserved; on hand cannot go below that`, [
+        { path: 'onHand', message: `must be at least ${reserved} (reserved)` },
+      ]);
+    }
+    const row = await db.inventoryItem.update({ where: { productId: input.productId }, data: { onHand } });
+    await db.inventoryAdjustment.create({
+      data: {
+        productId: input.productId,
+        delta: onHand - (current?.onHand ?? 0),
+        reason: 'set',
+        onHandAfter: onHand,
+        actorId: input.actorId || null,
+      },
+    });
+    const stock = toStockRecord(row);
+    emit('inventory.stock-changed', { stock, reason: 'set' });
+    return stock;
+  },
+
+  'inventory.get': async (input, { db }) => {
+    const product = uuidPattern.test(input.productId)
+      ? await db.product.findUnique({ where: { id: input.productId }, select: { createdAt: true, inventory: true } })
+      : null;
+    if (!product) throw new NotFoundError(`Product ${input.productId} not found`);
+    if (product.inventory) return toStockRecord(product.inventory);
+    // A product nobody has stocked yet has a record of zeros.
+    return { productId: input.productId, onHand: 0, reserved: 0, available: 0, updatedAt: product.createdAt.toISOString() };
+  },
+
+  'inventory.adjust': async (input, { db, emit }) => {
+    const { delta } = input;
+    const reason = input.reason.trim();
+    const details: ErrorDetail[] = [];
+    if (!Number.isInteger(delta) || delta === 0 || Math.abs(delta) > maxUnits) {
+      details.push({ path: 'delta', message: `must be a non-zero integer from -${maxUnits} to ${maxUnits}` });
+    }
+    if (reason.length === 0 || reason.length > maxReasonLength)
+      details.push({ path: 'reason', message: `must be 1 to ${maxReasonLength} characters` });
+    if (input.actorId && !uuidPattern.test(input.actorId)) details.push({ path: 'actorId', message: 'is not a user id' });
+    if (details.length > 0) throw new ValidationError(details);
+
+    const current = await lockedStock(db, input.productId);
+    const onHand = current.onHand + delta;
+    if (onHand < current.reserved) {
+      throw new InsufficientStockError(`${current.reserved} unit(s) are reserved; on hand cannot go below that`, [
+        {
+          path: 'delta',
+          message: `must be at least ${current.reserved - current.onHand} (on hand ${current.onHand}, reserved ${current.reserved})`,
+        },
+      ]);
+    }
+    if (onHand > maxUnits) throw new ValidationError([{ path: 'delta', message: `on hand cannot exceed ${maxUnits}` }]);
+    const row = await db.inventoryItem.update({ where: { productId: input.productId }, data: { onHand } });
+    await db.inventoryAdjustment.create({
+      data: { productId: input.productId, delta, reason, onHandAfter: onHand, actorId: input.actorId || null },
+    });
+    const stock = toStockRecord(row);
+    emit('inventory.stock-changed', { stock, reason });
+    return stock;
+  },
+
+  'inventory.list-adjustments': async (input, { db }) => {
+    if (!(await productExists(db, input.productId))) throw new NotFoundError(`Product ${input.productId} not found`);
+    const window = pageWindow(input.page);
+    const where = { productId: input.productId };
+    const [rows, total] = await Promise.all([
+      db.inventoryAdjustment.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], skip: window.skip, take: window.take }),
+      db.inventoryAdjustment.count({ where }),
+    ]);
+    return { items: rows.map(toAdjustment), page: { page: window.page, pageSize: window.pageSize, total } };
+  },
+
+  'inventory.commit-reservations': (input, context) => moveReservations(input.orderId, reservationMoves.commit, context),
+  'inventory.release-reservations': (input, context) => moveReservations(input.orderId, reservationMoves.release, context),
+  'inventory.return-reservations': (input, context) => moveReservations(input.orderId, reservationMoves.return, context),
+};

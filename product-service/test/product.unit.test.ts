@@ -1,0 +1,123 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import { ConflictError, NotFoundError, TokenVerifier, createHttpApp, createLogger, type RpcClient } from '@mart/common';
+import { generateTestKeys, mintToken } from '@mart/common/testing';
+import { mart } from '@mart/proto';
+import { productRoutes } from '../src/product.routes.ts';
+
+describe('product routes (fake rpc)', () => {
+  const keys = generateTestKeys();
+  const calls: { name: string; request: Record<string, unknown> }[] = [];
+  const product = {
+    id: '11111111-2222-4333-8444-555555555555',
+    sku: 'TENT-1',
+    name: 'Tent',
+    description: '',
+    priceCents: 1999,
+    currency: 'USD',
+    brandId: '22222222-2222-4333-8444-555555555555',
+    categoryId: '33333333-2222-4333-8444-555555555555',
+    active: true,
+    available: 4,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+  };
+  let failWith: Error | undefined;
+  const rpc = {
+    call: async (name: string, req: Record<string, unknown>) => {
+      calls.push({ name, request: req });
+      if (failWith) throw failWith;
+      if (name === 'product.list') return { items: [product], page: { page: 2, pageSize: 10, total: 11 } };
+      return { ...product, ...req };
+    },
+  } as unknown as RpcClient;
+  const app = createHttpApp({
+    service: 'product-service',
+    logger: createLogger('test', 'silent'),
+    verifier: new TokenVerifier({ publicKey: keys.publicKey, issuer: 'mart-auth', audience: 'mart' }),
+    routes: productRoutes({ rpc }),
+    readiness: async () => ({ ready: true, checks: {} }),
+    jsonLimit: '100kb',
+  });
+  const staff = `Bearer ${mintToken(keys.privateKey, { kind: 'user', role: 'staff' })}`;
+  const customer = `Bearer ${mintToken(keys.privateKey, { kind: 'customer' })}`;
+  const id = '5d3b6a8e-2c1f-4e8a-9b7d-1a2b3c4d5e6f';
+  const { ProductSort } = mart.product;
+
+  beforeEach(() => {
+    calls.length = 0;
+    failWith = undefined;
+  });
+
+  it('fills in the documented defaults on create: USD, active, empty description', async () => {
+    const body = { sku: ' TENT-1 ', name: 'Tent', priceCents: 1999, brandId: product.brandId, categoryId: product.categoryId };
+    const res = await request(app).post('/products').set('authorization', staff).send(body);
+    expect(res.status).to.equal(201);
+    expect(calls[0]?.name).to.equal('product.create');
+    expect(calls[0]?.request).to.include({ sku: 'TENT-1', currency: 'USD', active: true, description: '' });
+    expect(calls[0]?.request.id).to.match(/^[0-9a-f-]{36}$/);
+    expect(Object.keys(res.body).sort()).to.deep.equal(Object.keys(product).sort());
+  });
+
+  it('maps the list query onto one product.list command', async () => {
+    const res = await request(app).get(
+      `/products?q=%20tent%20&brandId=${product.brandId}&categoryId=${product.categoryId}&minPriceCents=100&maxPriceCents=900&inStock=true&sort=-price&page=2&pageSize=10`,
+    );
+    expect(res.status).to.equal(200);
+    expect(res.body).to.deep.equal({ items: [product], page: 2, pageSize: 10, total: 11 });
+    expect(calls[0]?.request).to.deep.equal({
+      page: { page: 2, pageSize: 10 },
+      q: 'tent',
+      brandId: product.brandId,
+      categoryId: product.categoryId,
+      minPriceCents: 100,
+      maxPriceCents: 900,
+      inStock: true,
+      sort: ProductSort.PRODUCT_SORT_PRICE_DESC,
+      includeInactive: false,
+    });
+  });
+
+  it('maps each sort and defaults to name', async () => {
+    const expected: [string, mart.product.ProductSort][] = [
+      ['', ProductSort.PRODUCT_SORT_NAME],
+      ['sort=name', ProductSort.PRODUCT_SORT_NAME],
+      ['sort=price', ProductSort.PRODUCT_SORT_PRICE],
+      ['sort=-price', ProductSort.PRODUCT_SORT_PRICE_DESC],
+      ['sort=-createdAt', ProductSort.PRODUCT_SORT_CREATED_DESC],
+    ];
+    for (const [query] of expected) await request(app).get(`/products?${query}`);
+    expect(calls.map((call) => call.request.sort)).to.deep.equal(expected.map(([, sort]) => sort));
+    expect(calls[0]?.request.inStock).to.equal(false);
+  });
+
+  it('lets only staff see inactive products', async () => {
+    await request(app).get(`/products/${id}`);
+    await request(app).get(`/products/${id}`).set('authorization', customer);
+    await request(app).get(`/products/${id}`).set('authorization', staff);
+    await request(app).get('/products').set('authorization', staff);
+    expect(calls.map((call) => call.request.includeInactive)).to.deep.equal([false, false, true, true]);
+  });
+
+  it('rejects bad query parameters and bodies before any command is sent', async () => {
+    const paths = (res: request.Response) => res.body.error.details.map((d: { path: string }) => d.path);
+    const bad = await request(app).get('/products?sort=random&inStock=1&categoryId=7');
+    expect(bad.status).to.equal(400);
+    expect(paths(bad)).to.deep.equal(['categoryId', 'inStock', 'sort']);
+    expect(paths(await request(app).get('/products?minPriceCents=5&maxPriceCents=1'))).to.deep.equal(['maxPriceCents']);
+    const body = { sku: 'X', name: 'X', priceCents: 1.5, currency: 'usd', brandId: 'b', categoryId: product.categoryId };
+    const invalid = await request(app).post('/products').set('authorization', staff).send(body);
+    expect(paths(invalid)).to.deep.equal(['priceCents', 'currency', 'brandId']);
+    expect((await request(app).patch(`/products/${id}`).set('authorization', staff).send({})).status).to.equal(400);
+    expect(calls).to.have.length(0);
+  });
+
+  it("maps db-service's typed errors to their statuses", async () => {
+    failWith = new NotFoundError('inactive');
+    expect((await request(app).get(`/products/${id}`)).status).to.equal(404);
+    failWith = new ConflictError('duplicate sku', [{ path: 'sku', message: 'already exists' }]);
+    const duplicate = await request(app).patch(`/products/${id}`).set('authorization', staff).send({ sku: 'TENT-2' });
+    expect(duplicate.status).to.equal(409);
+    expect(duplicate.body.error.details).to.deep.equal([{ path: 'sku', message: 'already exists' }]);
+  });
+});
