@@ -4,6 +4,9 @@ import { brandHandlers } from './brand.handlers.ts';
 import { categoryHandlers } from './category.handlers.ts';
 import { customerHandlers } from './customer.handlers.ts';
 import { inventoryHandlers } from './inventory.handlers.ts';
+import { orderHandlers } from './order.handlers.ts';
+import { notificationHandlers } from './notification.handlers.ts';
+import { paymentHandlers } from './payment.handlers.ts';
 import { productHandlers } from './product.handlers.ts';
 import { systemHandlers } from './system.handlers.ts';
 import { userHandlers } from './user.handlers.ts';
@@ -16,8 +19,11 @@ export function allHandlers(instance: string): Handlers {
     ...categoryHandlers,
     ...productHandlers,
     ...inventoryHandlers,
+    ...orderHandlers,
     ...userHandlers,
     ...customerHandlers,
     ...authHandlers,
+    ...paymentHandlers,
+    ...notificationHandlers,
   };
 }

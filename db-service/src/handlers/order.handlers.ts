@@ -1,0 +1,340 @@
+import { ConflictError, InsufficientStockError, InvalidStateError, NotFoundError, ValidationError, type ErrorDetail } from '@mart/common';
+import { mart } from '@mart/proto';
+import type { Db } from '../database.ts';
+import { OrderStatus, type Order, type OrderItem, type Prisma } from '../generated/prisma/client.ts';
+import { pageWindow, type Handlers } from '../handler.ts';
+
+const ProtoStatus = mart.order.OrderStatus;
+
+const orderLimits = { lines: 50, quantity: 1000, idempotencyKey: 200, ttlSeconds: 7 * 24 * 3600, expireBatch: 1000 } as const;
+const maxCents = 2_147_483_647; // the INTEGER column's limit
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const toProtoStatus: Record<OrderStatus, mart.order.OrderStatus> = {
+  PENDING_PAYMENT: ProtoStatus.ORDER_STATUS_PENDING_PAYMENT,
+  PAID: ProtoStatus.ORDER_STATUS_PAID,
+  SHIPPED: ProtoStatus.ORDER_STATUS_SHIPPED,
+  DELIVERED: ProtoStatus.ORDER_STATUS_DELIVERED,
+  CANCELLED: ProtoStatus.ORDER_STATUS_CANCELLED,
+  REFUNDED: ProtoStatus.ORDER_STATUS_REFUNDED,
+};
+
+function fromProtoStatus(status: mart.order.OrderStatus, path: string): OrderStatus {
+  const found = (Object.keys(toProtoStatus) as OrderStatus[]).find((name) => toProtoStatus[name] === status);
+  if (!found) throw new ValidationError([{ path, message: 'is not an order status' }]);
+  return found;
+}
+
+/** API.md's state machine: any move not listed here is invalid_state. */
+const nextStates: Record<OrderStatus, readonly OrderStatus[]> = {
+  PENDING_PAYMENT: [OrderStatus.PAID, OrderStatus.CANCELLED],
+  PAID: [OrderStatus.SHIPPED, OrderStatus.REFUNDED],
+  SHIPPED: [OrderStatus.DELIVERED],
+  DELIVERED: [],
+  CANCELLED: [],
+  REFUNDED: [],
+};
+
+/** The column that records when an order entered a state. */
+const enteredAt = {
+  PAID: 'paidAt',
+  SHIPPED: 'shippedAt',
+  DELIVERED: 'deliveredAt',
+  CANCELLED: 'cancelledAt',
+  REFUNDED: 'refundedAt',
+} as const satisfies Partial<Record<OrderStatus, keyof Order>>;
+
+interface Address {
+  line1: string;
+  line2?: string;
+  city: string;
+  postalCode: string;
+  country: string;
+}
+
+type OrderRow = Order & { items: Pick<OrderItem, 'productId' | 'sku' | 'name' | 'quantity' | 'unitPriceCents'>[] };
+const withItems = { items: { orderBy: { productId: 'asc' } } } as const satisfies Prisma.OrderInclude;
+
+function toOrder(row: OrderRow): mart.order.Order.$Properties {
+  const address = row.shippingAddress as unknown as Address;
+  return {
+    id: row.id,
+    customerId: row.customerId,
+    status: toProtoStatus[row.status],
+    items: row.items.map((item) => ({
+      productId: item.productId,
+      quantity: item.quantity,
+      unitPriceCents: item.unitPriceCents,
+      sku: item.sku,
+      name: item.name,
+    })),
+    totalCents: row.totalCents,
+    currency: row.currency,
+    shippingAddress: address,
+    createdAt: row.createdAt.toISOString(),
+    expiresAt: row.expiresAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+// ---------- placing an order, as named steps ----------
+
+interface Line {
+  /** Position in the request, so every error names the line the client sent. */
+  index: number;
+  productId: string;
+  quantity: number;
+}
+
+function checkedLines(lines: mart.order.OrderLine.$Properties[]): Line[] {
+  if (lines.length < 1 || lines.length > orderLimits.lines) {
+    throw new ValidationError([{ path: 'items', message: `must have 1 to ${orderLimits.lines} lines` }]);
+  }
+  const details: ErrorDetail[] = [];
+  const seen = new Set<string>();
+  const checked = lines.map((line, index) => {
+    const productId = (line.productId ?? '').toLowerCase();
+    const quantity = Number(line.quantity ?? 0);
+    if (!uuidPattern.test(productId)) details.push({ path: `items.${index}.productId`, message: 'is not a product id' });
+    else if (seen.has(productId)) details.push({ path: `items.${index}.productId`, message: 'appears in an earlier line' });
+    if (!Number.isInteger(quantity) || quantity < 1 || quantity > orderLimits.quantity) {
+      details.push({ path: `items.${index}.quantity`, message: `must be an integer from 1 to ${orderLimits.quantity}` });
+    }
+    seen.add(productId);
+    return { index, productId, quantity };
+  });
+  if (details.length > 0) throw new ValidationError(details);
+  return checked;
+}
+
+function checkedAddress(address: mart.order.Address.$Properties | null | undefined): Address {
+  const details: ErrorDetail[] = [];
+  const required = (field: 'line1' | 'city' | 'postalCode' | 'country') => {
+    const value = (address?.[field] ?? '').trim();
+    if (!value) details.push({ path: `shippingAddress.${field}`, message: 'is required' });
+    return value;
+  };
+  const checked: Address = {
+    line1: required('line1'),
+    city: required('city'),
+    postalCode: required('postalCode'),
+    country: required('country'),
+  };
+  if (address?.line2?.trim()) checked.line2 = address.line2.trim();
+  if (details.length > 0) throw new ValidationError(details);
+  return checked;
+}
+
+/** A repeated Idempotency-Key must describe the same order; anything else is a client bug. */
+function sameRequest(order: OrderRow, lines: Line[], address: Address): boolean {
+  const key = (items: { productId: string; quantity: number }[]) =>
+    items
+      .map((item) => `${item.productId}:${item.quantity}`)
+      .sort()
+      .join(',');
+  const stored = order.shippingAddress as unknown as Address;
+  const addressKey = (a: Address) => JSON.stringify([a.line1, a.line2 ?? '', a.city, a.postalCode, a.country]);
+  return key(order.items) === key(lines) && addressKey(stored) === addressKey(address);
+}
+
+async function earlierOrder(db: Db, customerId: string, idempotencyKey: string): Promise<OrderRow | null> {
+  // Two requests with one key wait for each other here, so the second sees the first's order.
+  await db.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`${customerId}:${idempotencyKey}`}, 0))`;
+  return db.order.findUnique({ where: { customerId_idempotencyKey: { customerId, idempotencyKey } }, include: withItems });
+}
+
+/** Catalog prices and names for each line; unknown or inactive products are the client's mistake. */
+async function pricedLines(db: Db, lines: Line[]) {
+  const products = await db.product.findMany({
+    where: { id: { in: lines.map((line) => line.productId) }, active: true },
+    select: { id: true, sku: true, name: true, priceCents: true, currency: true },
+  });
+  const byId = new Map(products.map((product) => [product.id, product]));
+  const missing = lines.filter((line) => !byId.has(line.productId));
+  if (missing.length > 0) {
+    throw new ValidationError(missing.map((line) => ({ path: `items.${line.index}.productId`, message: 'no such product' })));
+  }
+  const priced = lines.map((line) => ({ ...line, product: byId.get(line.productId)! }));
+  const currency = priced[0]!.product.currency;
+  const foreign = priced.filter((line) => line.product.currency !== currency);
+  if (foreign.length > 0) {
+    throw new ValidationError(
+      foreign.map((line) => ({
+        path: `items.${line.index}.productId`,
+        message: `is priced in ${line.product.currency}; this order is in ${currency}`,
+      })),
+    );
+  }
+  const totalCents = priced.reduce((sum, line) => sum + line.product.priceCents * line.quantity, 0);
+  if (totalCents > maxCents) throw new ValidationError([{ path: 'items', message: `the order total exceeds ${maxCents} cents` }]);
+  return { lines: priced, currency, totalCents };
+}
+
+/**
+ * Reserves every line or none (the transaction rolls back on error). Rows are locked in product
+ * id order so two orders for the same products cannot deadlock; the conditional update is what
+ * makes overselling impossible: a row only changes while enough units are available.
+ */
+async function reserveStock(db: Db, lines: Line[]): Promise<void> {
+  const short: Line[] = [];
+  for (const line of [...lines].sort((a, b) => (a.productId < b.productId ? -1 : 1))) {
+    const reserved = await db.$executeRaw`
+      UPDATE inventory_items SET reserved = reserved + ${line.quantity}, updated_at = now()
+      WHERE product_id = ${line.productId}::uuid AND on_hand - reserved >= ${line.quantity}`;
+    if (reserved === 0) short.push(line);
+  }
+  if (short.length > 0) {
+    throw new InsufficientStockError(
+      'Not enough stock for every line',
+      short.sort((a, b) => a.index - b.index).map((line) => ({ path: `items.${line.index}.productId`, message: line.productId })),
+    );
+  }
+}
+
+async function customerEmail(db: Db, customerId: string): Promise<string> {
+  const customer = uuidPattern.test(customerId)
+    ? await db.customer.findUnique({ where: { id: customerId }, select: { email: true } })
+    : null;
+  if (!customer) throw new NotFoundError(`Customer ${customerId} not found`);
+  return customer.email;
+}
+
+// ---------- handlers ----------
+
+export const orderHandlers: Handlers = {
+  'order.place': async (input, { db, emit, now }) => {
+    const lines = checkedLines(input.lines);
+    const address = checkedAddress(input.shippingAddress);
+    const ttlSeconds = Number(input.ttlSeconds);
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > orderLimits.ttlSeconds) {
+      throw new ValidationError([{ path: 'ttlSeconds', message: `must be 1 to ${orderLimits.ttlSeconds}` }]);
+    }
+    const idempotencyKey = input.idempotencyKey || null;
+    if (idempotencyKey && idempotencyKey.length > orderLimits.idempotencyKey) {
+      throw new ValidationError([{ path: 'idempotencyKey', message: `must be at most ${orderLimits.idempotencyKey} characters` }]);
+    }
+    const email = await customerEmail(db, input.customerId);
+
+    if (idempotencyKey) {
+      const earlier = await earlierOrder(db, input.customerId, idempotencyKey);
+      if (earlier && !sameRequest(earlier, lines, address)) {
+        throw new ConflictError('This Idempotency-Key was already used for a different order', [
+          { path: 'Idempotency-Key', message: 'already used for a different order' },
+        ]);
+      }
+      // The same request again: the same order, and no second reservation.
+      if (earlier) return toOrder(earlier);
+    }
+
+    const priced = await pricedLines(db, lines);
+    await reserveStock(db, lines);
+    const items = priced.lines
+      .map((line) => ({
+        productId: line.productId,
+        sku: line.product.sku,
+        name: line.product.name,
+        quantity: line.quantity,
+        unitPriceCents: line.product.priceCents,
+      }))
+      .sort((a, b) => (a.productId < b.productId ? -1 : 1));
+    // Plain inserts, and the reply built from what was written: no reading back inside the transaction.
+    const row = await db.order.create({
+      data: {
+        id: input.id,
+        customerId: input.customerId,
+        totalCents: priced.totalCents,
+        currency: priced.currency,
+        shippingAddress: { ...address },
+        idempotencyKey,
+        // One clock for both, so expiresAt is exactly createdAt + the hold time.
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + ttlSeconds * 1000),
+      },
+    });
+    await db.orderItem.createMany({ data: items.map((item) => ({ orderId: row.id, ...item })) });
+    await db.reservation.createMany({
+      data: lines.map((line) => ({ orderId: row.id, productId: line.productId, quantity: line.quantity })),
+    });
+    const order = toOrder({ ...row, items });
+    emit('order.placed', { order, customerEmail: email });
+    return order;
+  },
+
+  'order.get': async (input, { db }) => {
+    const row = uuidPattern.test(input.id) ? await db.order.findUnique({ where: { id: input.id }, include: withItems }) : null;
+    // Another customer's order does not exist for this caller: never leak that it does.
+    if (!row || (input.customerId && row.customerId !== input.customerId)) throw new NotFoundError(`Order ${input.id} not found`);
+    return toOrder(row);
+  },
+
+  'order.list': async (input, { db }) => {
+    const window = pageWindow(input.page);
+    const where: Prisma.OrderWhereInput = {};
+    if (input.customerId) {
+      if (!uuidPattern.test(input.customerId)) throw new ValidationError([{ path: 'customerId', message: 'is not a customer id' }]);
+      where.customerId = input.customerId;
+    }
+    if (input.status) where.status = fromProtoStatus(input.status, 'status');
+    const [rows, total] = await Promise.all([
+      db.order.findMany({
+        where,
+        include: withItems,
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        skip: window.skip,
+        take: window.take,
+      }),
+      db.order.count({ where }),
+    ]);
+    return { items: rows.map(toOrder), page: { page: window.page, pageSize: window.pageSize, total } };
+  },
+
+  'order.transition': async (input, { db, emit, now }) => {
+    const to = fromProtoStatus(input.to, 'to');
+    // The row lock serialises concurrent moves of one order (a payment racing a cancel).
+    const [current] = uuidPattern.test(input.id)
+      ? await db.$queryRaw<{ status: OrderStatus; customerId: string }[]>`
+          SELECT status::text AS status, customer_id::text AS "customerId" FROM orders WHERE id = ${input.id}::uuid FOR UPDATE`
+      : [];
+    if (!current || (input.customerId && current.customerId !== input.customerId)) throw new NotFoundError(`Order ${input.id} not found`);
+    // Already there: a redelivered event or a repeated click is a success that changes nothing.
+    if (current.status === to) return toOrder(await db.order.findUniqueOrThrow({ where: { id: input.id }, include: withItems }));
+    if (!nextStates[current.status].includes(to)) {
+      throw new InvalidStateError(`Order ${input.id} is ${current.status}; it cannot become ${to}`, [
+        { path: 'status', message: current.status },
+      ]);
+    }
+    const stamp = to === OrderStatus.PENDING_PAYMENT ? {} : { [enteredAt[to]]: now };
+    const row = await db.order.update({
+      where: { id: input.id },
+      data: { status: to, ...stamp },
+      include: { ...withItems, customer: { select: { email: true } } },
+    });
+    const order = toOrder(row);
+    emit('order.status-changed', { order, from: toProtoStatus[current.status], customerEmail: row.customer.email });
+    return order;
+  },
+
+  'order.expire': async (input, { db, emit, now }) => {
+    const asOf = input.now ? new Date(input.now) : now;
+    if (Number.isNaN(asOf.getTime())) throw new ValidationError([{ path: 'now', message: 'is not an ISO 8601 time' }]);
+    const limit = Math.min(orderLimits.expireBatch, Math.max(1, input.limit || 100));
+    // SKIP LOCKED: an order being paid or cancelled right now is left for the next run.
+    const due = await db.$queryRaw<{ id: string }[]>`
+      SELECT id::text AS id FROM orders
+      WHERE status = 'PENDING_PAYMENT' AND expires_at <= ${asOf}
+      ORDER BY expires_at LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED`;
+    if (due.length === 0) return { expired: 0 };
+    const ids = due.map((order) => order.id);
+    await db.order.updateMany({ where: { id: { in: ids } }, data: { status: OrderStatus.CANCELLED, cancelledAt: now } });
+    const rows = await db.order.findMany({ where: { id: { in: ids } }, include: { ...withItems, customer: { select: { email: true } } } });
+    for (const row of rows) {
+      emit('order.status-changed', {
+        order: toOrder(row),
+        from: ProtoStatus.ORDER_STATUS_PENDING_PAYMENT,
+        customerEmail: row.customer.email,
+      });
+    }
+    return { expired: rows.length };
+  },
+};

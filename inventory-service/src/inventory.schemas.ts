@@ -1,0 +1,55 @@
+import { pageOf, pageQuery, uuidSchema, z } from '@mart/common';
+
+const maxUnits = 2_147_483_647; // db-service stores units in INTEGER columns
+
+export const stockSchema = z
+  .object({
+    productId: uuidSchema,
+    onHand: z.number().int(),
+    reserved: z.number().int().openapi({ description: 'Units held by unpaid orders' }),
+    available: z.number().int().openapi({ description: 'onHand - reserved: what can be ordered now' }),
+    updatedAt: z.string().openapi({ format: 'date-time' }),
+  })
+  .openapi('Stock');
+
+export const productIdParams = z.object({ productId: uuidSchema });
+
+export const setStockBody = z
+  .object({ onHand: z.number().int().min(0).max(maxUnits) })
+  .strict()
+  .openapi('SetStock');
+
+export const adjustStockBody = z
+  .object({
+    delta: z
+      .number()
+      .int()
+      .min(-maxUnits)
+      .max(maxUnits)
+      .refine((delta) => delta !== 0, { message: 'must not be 0' })
+      .openapi({ description: 'Units added (positive) or removed (negative); on hand never drops below reserved' }),
+    reason: z.string().trim().min(1).max(200).openapi({ example: 'damaged in the warehouse' }),
+  })
+  .strict()
+  .openapi('AdjustStock');
+
+export const adjustmentSchema = z
+  .object({
+    id: uuidSchema,
+    productId: uuidSchema,
+    delta: z.number().int(),
+    reason: z.string(),
+    onHandAfter: z.number().int(),
+    actorId: uuidSchema.nullable().openapi({ description: 'The staff user; null when an order was paid or refunded' }),
+    createdAt: z.string().openapi({ format: 'date-time' }),
+  })
+  .openapi('StockAdjustment');
+
+export const adjustmentPageSchema = pageOf(adjustmentSchema, 'StockAdjustmentPage');
+export const listAdjustmentsQuery = pageQuery;
+
+export type StockDto = z.infer<typeof stockSchema>;
+export type AdjustmentDto = z.infer<typeof adjustmentSchema>;
+export type SetStockBody = z.infer<typeof setStockBody>;
+export type AdjustStockBody = z.infer<typeof adjustStockBody>;
+export type ListAdjustmentsQuery = z.infer<typeof listAdjustmentsQuery>;

@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import request from 'supertest';
+import { InsufficientStockError, TokenVerifier, commandIdFor, createHttpApp, createLogger, type RpcClient } from '@mart/common';
+import { generateTestKeys, mintToken } from '@mart/common/testing';
+import { mart } from '@mart/proto';
+import { inventoryEventHandlers } from '../src/inventory.events.ts';
+import { inventoryRoutes } from '../src/inventory.routes.ts';
+
+interface Call {
+  name: string;
+  request: Record<string, unknown>;
+  options: Record<string, unknown>;
+}
+
+function fakeRpc(reply: (name: string, request: Record<string, unknown>) => unknown) {
+  const calls: Call[] = [];
+  const rpc = {
+    call: async (name: string, req: Record<string, unknown>, options: Record<string, unknown> = {}) => {
+      calls.push({ name, request: req, options });
+      return reply(name, req);
+    },
+  } as unknown as RpcClient;
+  return { rpc, calls };
+}
+
+const productId = randomUUID();
+const record = { productId, onHand: 10, reserved: 4, available: 6, updatedAt: '2026-01-01T00:00:00.000Z' };
+
+describe('inventory routes (fake rpc)', () => {
+  const keys = generateTestKeys();
+  const staffId = randomUUID();
+  const staff = `Bearer ${mintToken(keys.privateKey, { kind: 'user', role: 'staff', sub: staffId })}`;
+  let failWith: Error | undefined;
+  const { rpc, calls } = fakeRpc((name) => {
+    if (failWith) throw failWith;
+    if (name === 'inventory.list-adjustments') {
+      return {
+        items: [{ id: 'a1', productId, delta: -3, reason: 'order x paid', onHandAfter: 7, actorId: '', createdAt: record.updatedAt }],
+        page: { page: 1, pageSize: 20, total: 1 },
+      };
+    }
+    return record;
+  });
+  const app = createHttpApp({
+    service: 'inventory-service',
+    logger: createLogger('test', 'silent'),
+    verifier: new TokenVerifier({ publicKey: keys.publicKey, issuer: 'mart-auth', audience: 'mart' }),
+    routes: inventoryRoutes({ rpc }),
+    readiness: async () => ({ ready: true, checks: {} }),
+    jsonLimit: '100kb',
+  });
+
+  beforeEach(() => {
+    calls.length = 0;
+    failWith = undefined;
+  });
+
+  it('answers with the stock record, available included', async () => {
+    const res = await request(app).get(`/inventory/${productId}`).set('authorization', staff);
+    expect(res.status).to.equal(200);
+    expect(res.body).to.deep.equal(record);
+    expect(calls[0]).to.deep.include({ name: 'inventory.get', request: { productId } });
+  });
+
+  it('records the staff user as the actor of sets and adjustments, with a trimmed reason', async () => {
+    await request(app).put(`/inventory/${productId}`).set('authorization', staff).send({ onHand: 12 });
+    expect(calls[0]).to.deep.include({ name: 'inventory.set', request: { productId, onHand: 12, actorId: staffId } });
+    const res = await request(app)
+      .post(`/inventory/${productId}/adjustments`)
+      .set('authorization', staff)
+      .send({ delta: -2, reason: ' broken ' });
+    expect(res.status).to.equal(200);
+    expect(calls[1]).to.deep.include({ name: 'inventory.adjust', request: { productId, delta: -2, reason: 'broken', actorId: staffId } });
+  });
+
+  it('rejects a zero or fractional delta and a missing reason without calling db-service', async () => {
+    const zero = await request(app).post(`/inventory/${productId}/adjustments`).set('authorization', staff).send({ delta: 0 });
+    expect(zero.status).to.equal(400);
+    expect(zero.body.error.details.map((d: { path: string }) => d.path)).to.have.members(['delta', 'reason']);
+    const fraction = await request(app)
+      .post(`/inventory/${productId}/adjustments`)
+      .set('authorization', staff)
+      .send({ delta: 1.5, reason: 'x' });
+    expect(fraction.body.error.details[0].path).to.equal('delta');
+    expect(calls).to.have.length(0);
+  });
+
+  it('passes "never below reserved" through as 409 insufficient_stock', async () => {
+    failWith = new InsufficientStockError('4 unit(s) are reserved', [{ path: 'delta', message: 'must be at least -6' }]);
+    const res = await request(app).post(`/inventory/${productId}/adjustments`).set('authorization', staff).send({ delta: -7, reason: 'x' });
+    expect(res.status).to.equal(409);
+    expect(res.body.error.code).to.equal('insufficient_stock');
+  });
+
+  it('lists the audit trail, with no actor for changes orders made', async () => {
+    const res = await request(app).get(`/inventory/${productId}/adjustments`).set('authorization', staff);
+    expect(res.body.items[0]).to.include({ delta: -3, onHandAfter: 7, actorId: null });
+    expect(res.body).to.include({ page: 1, pageSize: 20, total: 1 });
+  });
+});
+
+describe('inventory reactions to orders (fake rpc)', () => {
+  const { OrderStatus } = mart.order;
+  const meta = { eventId: randomUUID(), topic: 'mart.order.events', partition: 1, offset: '3' };
+  const orderId = randomUUID();
+  const changed = (status: mart.order.OrderStatus) => ({ order: { id: orderId, status } }) as never;
+
+  it('commits on PAID, releases on CANCELLED, returns on REFUNDED, with command ids derived from the event', async () => {
+    const { rpc, calls } = fakeRpc(() => ({ changed: 1, stock: [] }));
+    const handle = inventoryEventHandlers({ rpc })['order.status-changed']!;
+    await handle(changed(OrderStatus.ORDER_STATUS_PAID), meta);
+    await handle(changed(OrderStatus.ORDER_STATUS_CANCELLED), meta);
+    await handle(changed(OrderStatus.ORDER_STATUS_REFUNDED), meta);
+    expect(calls.map((c) => c.name)).to.deep.equal([
+      'inventory.commit-reservations',
+      'inventory.release-reservations',
+      'inventory.return-reservations',
+    ]);
+    expect(calls.every((c) => (c.request as { orderId: string }).orderId === orderId)).to.equal(true);
+    expect(calls[0]?.options.commandId).to.equal(commandIdFor(meta.eventId, 'inventory.commit-reservations'));
+    expect(new Set(calls.map((c) => c.options.commandId)).size).to.equal(3);
+  });
+
+  it('leaves stock alone when an order is shipped or delivered', async () => {
+    const { rpc, calls } = fakeRpc(() => ({ changed: 0, stock: [] }));
+    const handle = inventoryEventHandlers({ rpc })['order.status-changed']!;
+    await handle(changed(OrderStatus.ORDER_STATUS_SHIPPED), meta);
+    await handle(changed(OrderStatus.ORDER_STATUS_DELIVERED), meta);
+    expect(calls).to.have.length(0);
+  });
+});

@@ -1,0 +1,48 @@
+import { loadConfig, runHttpService, stopOnSignals, type ServiceRuntime } from '@mart/common';
+import { notificationConfigSchema } from './config.ts';
+import { gmailTransport, type GmailSettings } from './gmail.transport.ts';
+import { localTransport, type MailTransport } from './mail.transport.ts';
+import { notificationEvents } from './notification.events.ts';
+import { notificationRoutes } from './notification.routes.ts';
+import { notificationSender, retryJob, type NotificationSender } from './notification.sender.ts';
+
+const config = loadConfig(notificationConfigSchema);
+const { GMAIL_CLIENT_ID, GMAIL_CLIENT_SECRET, GMAIL_REFRESH_TOKEN, GMAIL_SENDER } = config;
+const gmail: GmailSettings | undefined =
+  GMAIL_CLIENT_ID && GMAIL_CLIENT_SECRET && GMAIL_REFRESH_TOKEN && GMAIL_SENDER
+    ? {
+        clientId: GMAIL_CLIENT_ID,
+        clientSecret: GMAIL_CLIENT_SECRET,
+        refreshToken: GMAIL_REFRESH_TOKEN,
+        sender: GMAIL_SENDER,
+        ...(config.GMAIL_API_ROOT_URL ? { rootUrl: config.GMAIL_API_ROOT_URL } : {}),
+        timeoutMs: config.GMAIL_TIMEOUT_MS,
+      }
+    : undefined;
+
+// One transport and one sender for the event handlers and the retry job alike.
+let wired: { transport: MailTransport; sender: NotificationSender } | undefined;
+function wire({ rpc, logger }: ServiceRuntime) {
+  if (wired) return wired;
+  const transport = gmail ? gmailTransport(gmail) : localTransport(logger);
+  const policy = {
+    maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS,
+    baseSeconds: config.NOTIFICATION_RETRY_BASE_SECONDS,
+    maxSeconds: config.NOTIFICATION_RETRY_MAX_SECONDS,
+    leaseSeconds: config.NOTIFICATION_LEASE_SECONDS,
+  };
+  wired = { transport, sender: notificationSender({ rpc, transport, logger, policy, from: GMAIL_SENDER ?? config.MAIL_FROM }) };
+  return wired;
+}
+
+const service = await runHttpService({
+  service: 'notification-service',
+  description: `Customer emails sent in reaction to events, through ${gmail ? 'the Gmail API' : 'the local transport (the log; no Gmail credentials)'}.`,
+  config,
+  routes: notificationRoutes,
+  events: (runtime) => notificationEvents({ ...wire(runtime), rpc: runtime.rpc, logger: runtime.logger }),
+  jobs: (runtime) => [
+    retryJob({ rpc: runtime.rpc, sender: wire(runtime).sender, logger: runtime.logger, pollMs: config.NOTIFICATION_POLL_MS }),
+  ],
+});
+stopOnSignals(service, service.runtime.logger);

@@ -1,0 +1,60 @@
+import type { RpcClient } from '@mart/common';
+import { mart, type CommandReply } from '@mart/proto';
+import type { ListNotificationsQuery, NotificationDto } from './notification.schemas.ts';
+
+type Rpc = Pick<RpcClient, 'call'>;
+type Notification = CommandReply<'notification.record-attempt'>;
+
+const Status = mart.notification.NotificationStatus;
+const statusCodes = {
+  PENDING: Status.NOTIFICATION_STATUS_PENDING,
+  SENT: Status.NOTIFICATION_STATUS_SENT,
+  FAILED: Status.NOTIFICATION_STATUS_FAILED,
+};
+
+function statusName(status: mart.notification.NotificationStatus): NotificationDto['status'] {
+  if (status === Status.NOTIFICATION_STATUS_SENT) return 'SENT';
+  if (status === Status.NOTIFICATION_STATUS_FAILED) return 'FAILED';
+  return 'PENDING';
+}
+
+export function toNotificationDto(notification: Notification): NotificationDto {
+  return {
+    id: notification.id,
+    type: notification.type,
+    to: notification.to,
+    subject: notification.subject,
+    body: notification.body,
+    status: statusName(notification.status),
+    attempts: notification.attempts,
+    provider: notification.provider,
+    ...(notification.providerMessageId ? { providerMessageId: notification.providerMessageId } : {}),
+    ...(notification.lastError ? { lastError: notification.lastError } : {}),
+    ...(notification.nextAttemptAt ? { nextAttemptAt: notification.nextAttemptAt } : {}),
+    createdAt: notification.createdAt,
+  };
+}
+
+/** Reads of the email log (sending happens in reaction to events: see notification.events.ts). */
+export function notificationService(rpc: Rpc) {
+  return {
+    async list(query: ListNotificationsQuery, requestId: string) {
+      const result = await rpc.call(
+        'notification.list',
+        {
+          page: { page: query.page, pageSize: query.pageSize },
+          to: query.to,
+          type: query.type,
+          status: query.status ? statusCodes[query.status] : undefined,
+        },
+        { requestId },
+      );
+      return {
+        items: result.items.map((notification) => toNotificationDto(notification as Notification)),
+        page: result.page?.page ?? query.page,
+        pageSize: result.page?.pageSize ?? query.pageSize,
+        total: result.page?.total ?? 0,
+      };
+    },
+  };
+}

@@ -1,0 +1,115 @@
+import { mart, type EventMessage } from '@mart/proto';
+
+/** One email to send, before it has a record. `type` names the template (and filters GET /notifications). */
+export interface EmailDraft {
+  type: string;
+  to: string;
+  subject: string;
+  body: string;
+}
+
+type Order = mart.order.IOrder;
+const OrderStatus = mart.order.OrderStatus;
+
+/** Integer minor units to display text with exact digits (no float arithmetic): 1999 USD → "$19.99". */
+export function formatMoney(minorUnits: number, currency: string): string {
+  const format = new Intl.NumberFormat('en-US', { style: 'currency', currency });
+  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+  const sign = minorUnits < 0 ? '-' : '';
+  const units = String(Math.abs(minorUnits)).padStart(digits + 1, '0');
+  const decimal = digits === 0 ? units : `${units.slice(0, -digits)}.${units.slice(-digits)}`;
+  // Intl formats a decimal string exactly; the cast is for lib typings that only declare number.
+  return format.format(`${sign}${decimal}` as unknown as number);
+}
+
+/** The short form customers see of an order id. */
+export function orderNumber(orderId: string): string {
+  return orderId.slice(0, 8).toUpperCase();
+}
+
+function orderSummary(order: Order): string {
+  const currency = order.currency ?? 'USD';
+  const lines = (order.items ?? []).map((item) => {
+    const quantity = Number(item.quantity ?? 0);
+    const unit = Number(item.unitPriceCents ?? 0);
+    return `  ${quantity} × ${item.name ?? item.productId} (${item.sku ?? '-'}) at ${formatMoney(unit, currency)} = ${formatMoney(unit * quantity, currency)}`;
+  });
+  return [
+    `Order ${orderNumber(order.id ?? '')} (${order.id ?? ''})`,
+    '',
+    'Items:',
+    ...lines,
+    '',
+    `Total: ${formatMoney(Number(order.totalCents ?? 0), currency)}`,
+  ].join('\n');
+}
+
+function letter(...paragraphs: string[]): string {
+  return ['Hello,', ...paragraphs, 'Thank you for shopping at Mart.'].join('\n\n');
+}
+
+export function welcomeEmail(event: EventMessage<'customer.registered'>): EmailDraft | undefined {
+  const customer = event.customer;
+  if (!customer?.email) return undefined;
+  return {
+    type: 'customer.welcome',
+    to: customer.email,
+    subject: 'Welcome to Mart',
+    body: letter(`Your Mart account for ${customer.email} is ready${customer.name ? `, ${customer.name}` : ''}.`),
+  };
+}
+
+export function orderPlacedEmail(event: EventMessage<'order.placed'>): EmailDraft | undefined {
+  const { order, customerEmail } = event;
+  if (!order?.id || !customerEmail) return undefined;
+  return {
+    type: 'order.placed',
+    to: customerEmail,
+    subject: `We received your order ${orderNumber(order.id)}`,
+    body: letter(
+      'We received your order. It is reserved for you until it is paid.',
+      orderSummary(order),
+      order.expiresAt ? `Please pay before ${order.expiresAt}, or the order is cancelled.` : '',
+    ).replace(/\n{3,}/g, '\n\n'),
+  };
+}
+
+/** The email for an order's new status; undefined for the statuses that send none. */
+export function orderStatusEmail(event: EventMessage<'order.status-changed'>): EmailDraft | undefined {
+  const { order, customerEmail } = event;
+  if (!order?.id || !customerEmail) return undefined;
+  const number = orderNumber(order.id);
+  switch (order.status) {
+    case OrderStatus.ORDER_STATUS_PAID:
+      return {
+        type: 'order.paid',
+        to: customerEmail,
+        subject: `Payment received for your order ${number}`,
+        body: letter('We received your payment. Your order is being prepared for shipping.', orderSummary(order)),
+      };
+    case OrderStatus.ORDER_STATUS_SHIPPED:
+      return {
+        type: 'order.shipped',
+        to: customerEmail,
+        subject: `Your order ${number} has shipped`,
+        body: letter('Your order is on its way.', orderSummary(order)),
+      };
+    case OrderStatus.ORDER_STATUS_REFUNDED:
+      return {
+        type: 'order.refunded',
+        to: customerEmail,
+        subject: `Your order ${number} has been refunded`,
+        body: letter(
+          `We refunded ${formatMoney(Number(order.totalCents ?? 0), order.currency ?? 'USD')} to your original payment method.`,
+          orderSummary(order),
+        ),
+      };
+    case OrderStatus.ORDER_STATUS_PENDING_PAYMENT:
+    case OrderStatus.ORDER_STATUS_DELIVERED:
+    case OrderStatus.ORDER_STATUS_CANCELLED:
+    case OrderStatus.ORDER_STATUS_UNSPECIFIED:
+    case null:
+    case undefined:
+      return undefined;
+  }
+}

@@ -1,0 +1,145 @@
+import { expect } from 'chai';
+import { createLogger, UnavailableError } from '@mart/common';
+import { mart } from '@mart/proto';
+import { buildRfc2822Message, encodeHeaderText, toGmailRaw } from '../src/email.message.ts';
+import type { MailTransport } from '../src/mail.transport.ts';
+import { notificationSender, retryDelaySeconds, type RetryPolicy } from '../src/notification.sender.ts';
+import { formatMoney, orderStatusEmail } from '../src/notification.templates.ts';
+
+describe('RFC 2822 message builder', () => {
+  const date = new Date('2026-11-22T10:00:00Z');
+  const message = {
+    from: 'Mart <shop@mart.test>',
+    to: 'ana@example.com',
+    subject: 'Payment received for your order 1A2B3C4D',
+    body: 'Hello,\n\nTotal: €12.50',
+  };
+
+  it('writes CRLF headers, a blank line, and the UTF-8 body in base64', () => {
+    const text = buildRfc2822Message(message, { date, messageId: 'm1' });
+    const [head, body] = text.split('\r\n\r\n');
+    expect(head!.split('\r\n')).to.deep.equal([
+      'From: Mart <shop@mart.test>',
+      'To: ana@example.com',
+      'Subject: Payment received for your order 1A2B3C4D',
+      'Date: Sun, 22 Nov 2026 10:00:00 +0000',
+      'Message-ID: <m1@mart.test>',
+      'MIME-Version: 1.0',
+      'Content-Type: text/plain; charset=UTF-8',
+      'Content-Transfer-Encoding: base64',
+    ]);
+    expect(Buffer.from(body!.replace(/\r\n/g, ''), 'base64').toString('utf8')).to.equal(message.body);
+  });
+
+  it('encodes non-ASCII subjects (RFC 2047) and keeps CR/LF in data from adding headers', () => {
+    expect(encodeHeaderText('Grüße')).to.equal(`=?UTF-8?B?${Buffer.from('Grüße').toString('base64')}?=`);
+    const text = buildRfc2822Message(
+      { ...message, subject: 'Hi\r\nBcc: victim@example.com', to: 'a@example.com\nCc: x@example.com' },
+      { date },
+    );
+    const head = text.split('\r\n\r\n')[0]!;
+    expect(head).to.not.match(/^(Bcc|Cc):/m);
+    expect(head).to.include('Subject: Hi Bcc: victim@example.com');
+  });
+
+  it("gives Gmail's raw as base64url without padding, and wraps long bodies at 76 characters", () => {
+    const text = buildRfc2822Message({ ...message, body: 'x'.repeat(500) }, { date });
+    const raw = toGmailRaw(text);
+    expect(raw).to.match(/^[A-Za-z0-9_-]+$/);
+    expect(Buffer.from(raw, 'base64url').toString('utf8')).to.equal(text);
+    const bodyLines = text.split('\r\n\r\n')[1]!.trim().split('\r\n');
+    expect(Math.max(...bodyLines.map((line) => line.length))).to.equal(76);
+  });
+});
+
+describe('email retries', () => {
+  const policy: RetryPolicy = { maxAttempts: 5, baseSeconds: 30, maxSeconds: 3600, leaseSeconds: 60 };
+
+  it('backs off exponentially from the base, capped at the maximum', () => {
+    expect([1, 2, 3, 4, 5].map((attempt) => retryDelaySeconds(attempt, policy))).to.deep.equal([30, 60, 120, 240, 480]);
+    expect(retryDelaySeconds(12, policy)).to.equal(3600);
+  });
+
+  /** An rpc double that plays db-service for one notification. */
+  function fakeDb(attempts: number) {
+    const recorded: Record<string, unknown>[] = [];
+    let claims = 0;
+    const notification = { id: 'n1', type: 'order.paid', to: 'ana@example.com', subject: 'Paid', body: 'Hello', attempts };
+    const rpc = {
+      call: async (name: string, request: Record<string, unknown>) => {
+        if (name === 'notification.claim') return { claimed: claims++ === 0, notification };
+        if (name === 'notification.record-attempt') {
+          recorded.push(request);
+          return notification;
+        }
+        throw new Error(`unexpected ${name}`);
+      },
+    };
+    return { rpc: rpc as never, recorded };
+  }
+  const failing: MailTransport = { provider: 'gmail', send: async () => Promise.reject(new Error('Gmail says 503')) };
+  const now = () => new Date('2026-11-22T10:00:00.000Z');
+  const logger = createLogger('test', 'silent');
+
+  it('records a failed attempt with its next time, and sends a claimed email only once', async () => {
+    const { rpc, recorded } = fakeDb(1);
+    const sender = notificationSender({ rpc, transport: failing, logger, policy, from: 'Mart <shop@mart.test>', now });
+    expect(await sender.deliver('n1')).to.equal(true);
+    expect(recorded).to.deep.equal([
+      { id: 'n1', sent: false, error: 'Gmail says 503', giveUp: false, nextAttemptAt: '2026-11-22T10:01:00.000Z' },
+    ]);
+    expect(await sender.deliver('n1')).to.equal(false);
+    expect(recorded).to.have.length(1);
+  });
+
+  it('gives up after the last allowed attempt', async () => {
+    const { rpc, recorded } = fakeDb(4);
+    await notificationSender({ rpc, transport: failing, logger, policy, from: 'm@mart.test', now }).deliver('n1');
+    expect(recorded).to.deep.equal([{ id: 'n1', sent: false, error: 'Gmail says 503', giveUp: true }]);
+  });
+
+  it('records SENT with the provider id, retrying that record while db-service is briefly away', async () => {
+    const { rpc, recorded } = fakeDb(0);
+    let outages = 2;
+    const flaky = {
+      call: async (name: string, request: Record<string, unknown>) => {
+        if (name === 'notification.record-attempt' && outages-- > 0) throw new UnavailableError('Kafka is down');
+        return (rpc as { call: (n: string, r: Record<string, unknown>) => Promise<unknown> }).call(name, request);
+      },
+    };
+    const sent: string[] = [];
+    const transport: MailTransport = { provider: 'gmail', send: async (message) => (sent.push(message.to), { providerMessageId: 'gm-1' }) };
+    await notificationSender({ rpc: flaky as never, transport, logger, policy, from: 'm@mart.test', now }).deliver('n1');
+    expect(sent).to.deep.equal(['ana@example.com']);
+    expect(recorded).to.deep.equal([{ id: 'n1', sent: true, providerMessageId: 'gm-1' }]);
+  });
+});
+
+describe('email templates', () => {
+  it('formats integer minor units exactly', () => {
+    expect(formatMoney(1999, 'USD')).to.equal('$19.99');
+    expect(formatMoney(5, 'EUR')).to.equal('€0.05');
+    expect(formatMoney(1500, 'JPY')).to.equal('¥1,500');
+    expect(formatMoney(123456789012, 'USD')).to.equal('$1,234,567,890.12');
+  });
+
+  it('writes the paid email with the order number, every item and the total; none for other statuses', () => {
+    const order = {
+      id: '1a2b3c4d-0000-4000-8000-000000000000',
+      status: mart.order.OrderStatus.ORDER_STATUS_PAID,
+      currency: 'USD',
+      totalCents: 4497,
+      items: [
+        { productId: 'p1', name: 'Teapot', sku: 'TP-1', quantity: 2, unitPriceCents: 1999 },
+        { productId: 'p2', name: 'Cup', sku: 'CU-1', quantity: 1, unitPriceCents: 499 },
+      ],
+    };
+    const email = orderStatusEmail({ order, customerEmail: 'ana@example.com' } as never)!;
+    expect(email).to.include({ type: 'order.paid', to: 'ana@example.com', subject: 'Payment received for your order 1A2B3C4D' });
+    expect(email.body).to.include('2 × Teapot (TP-1) at $19.99 = $39.98');
+    expect(email.body).to.include('1 × Cup (CU-1) at $4.99 = $4.99');
+    expect(email.body).to.include('Total: $44.97');
+    const cancelled = { order: { ...order, status: mart.order.OrderStatus.ORDER_STATUS_CANCELLED }, customerEmail: 'ana@example.com' };
+    expect(orderStatusEmail(cancelled as never)).to.equal(undefined);
+  });
+});

@@ -1,0 +1,16 @@
+import { httpServiceConfigSchema, z } from '@mart/common';
+
+export const orderConfigSchema = httpServiceConfigSchema.extend({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8008),
+  // How long an unpaid order holds its stock before it is cancelled.
+  ORDER_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 3600)
+    .default(900),
+  // How often the expiry job looks for unpaid orders past their expiresAt.
+  ORDER_EXPIRY_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5000),
+});
+
+export type OrderConfig = z.infer<typeof orderConfigSchema>;

@@ -1,0 +1,231 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import request from 'supertest';
+import {
+  InsufficientStockError,
+  InvalidStateError,
+  NotFoundError,
+  TokenVerifier,
+  commandIdFor,
+  createHttpApp,
+  createLogger,
+  type RpcClient,
+} from '@mart/common';
+import { generateTestKeys, mintToken } from '@mart/common/testing';
+import { mart } from '@mart/proto';
+import { orderEventHandlers } from '../src/order.events.ts';
+import { expireDueOrders, expiryBatchSize, orderExpiryJob } from '../src/order.expiry.ts';
+import { orderRoutes } from '../src/order.routes.ts';
+
+const { OrderStatus } = mart.order;
+const { PaymentStatus } = mart.payment;
+
+interface Call {
+  name: string;
+  request: Record<string, unknown>;
+  options: Record<string, unknown>;
+}
+
+/** An rpc client that records each call and answers with `reply(name, request)`. */
+function fakeRpc(reply: (name: string, request: Record<string, unknown>) => unknown) {
+  const calls: Call[] = [];
+  const rpc = {
+    call: async (name: string, req: Record<string, unknown>, options: Record<string, unknown> = {}) => {
+      calls.push({ name, request: req, options });
+      return reply(name, req);
+    },
+  } as unknown as RpcClient;
+  return { rpc, calls };
+}
+
+const customerId = randomUUID();
+const productId = randomUUID();
+const wireOrder = {
+  id: randomUUID(),
+  customerId,
+  status: OrderStatus.ORDER_STATUS_PENDING_PAYMENT,
+  items: [{ productId, quantity: 2, unitPriceCents: 1999, sku: 'PEN-1', name: 'Pen' }],
+  totalCents: 3998,
+  currency: 'USD',
+  shippingAddress: { line1: '1 Main St', city: 'Springfield', postalCode: '12345', country: 'US' },
+  createdAt: '2026-01-01T00:00:00.000Z',
+  expiresAt: '2026-01-01T00:15:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+};
+
+describe('order routes (fake rpc)', () => {
+  const keys = generateTestKeys();
+  const customer = `Bearer ${mintToken(keys.privateKey, { kind: 'customer', sub: customerId })}`;
+  const staffId = randomUUID();
+  const staff = `Bearer ${mintToken(keys.privateKey, { kind: 'user', role: 'staff', sub: staffId })}`;
+  let failWith: Error | undefined;
+  const { rpc, calls } = fakeRpc((name) => {
+    if (failWith) throw failWith;
+    if (name === 'order.list') return { items: [wireOrder], page: { page: 2, pageSize: 1, total: 3 } };
+    return wireOrder;
+  });
+  const app = createHttpApp({
+    service: 'order-service',
+    logger: createLogger('test', 'silent'),
+    verifier: new TokenVerifier({ publicKey: keys.publicKey, issuer: 'mart-auth', audience: 'mart' }),
+    routes: orderRoutes({ rpc }, { ttlSeconds: 900 }),
+    readiness: async () => ({ ready: true, checks: {} }),
+    jsonLimit: '100kb',
+  });
+  const body = { items: [{ productId, quantity: 2 }], shippingAddress: wireOrder.shippingAddress };
+
+  beforeEach(() => {
+    calls.length = 0;
+    failWith = undefined;
+  });
+
+  it('places the order for the signed-in customer, with the configured hold time and the Idempotency-Key', async () => {
+    const res = await request(app).post('/orders').set('authorization', customer).set('Idempotency-Key', 'cart-7').send(body);
+    expect(res.status).to.equal(201);
+    expect(calls[0]?.name).to.equal('order.place');
+    expect(calls[0]?.request).to.deep.include({ customerId, lines: body.items, idempotencyKey: 'cart-7', ttlSeconds: 900 });
+    expect(calls[0]?.request.id).to.match(/^[0-9a-f-]{36}$/);
+    expect(res.body).to.deep.equal({
+      ...wireOrder,
+      status: 'PENDING_PAYMENT',
+      items: [{ productId, quantity: 2, unitPriceCents: 1999, sku: 'PEN-1', name: 'Pen' }],
+    });
+  });
+
+  it('rejects duplicate products, prices from the client and a bad Idempotency-Key without calling db-service', async () => {
+    const twice = await request(app)
+      .post('/orders')
+      .set('authorization', customer)
+      .send({ ...body, items: [body.items[0], { productId: productId.toUpperCase(), quantity: 1 }] });
+    expect(twice.status).to.equal(400);
+    expect(twice.body.error.details.map((d: { path: string }) => d.path)).to.deep.equal(['items.1.productId']);
+    const priced = await request(app)
+      .post('/orders')
+      .set('authorization', customer)
+      .send({ ...body, items: [{ ...body.items[0], unitPriceCents: 1 }] });
+    expect(priced.body.error.details[0].path).to.equal('items.0.unitPriceCents');
+    const key = await request(app).post('/orders').set('authorization', customer).set('Idempotency-Key', 'has space').send(body);
+    expect(key.status).to.equal(400);
+    expect(key.body.error.details[0]).to.include({ path: 'Idempotency-Key', location: 'headers' });
+    expect(calls).to.have.length(0);
+  });
+
+  it('passes db-service refusals through with their code and details', async () => {
+    failWith = new InsufficientStockError('Not enough stock', [{ path: 'items.0.productId', message: productId }]);
+    const res = await request(app).post('/orders').set('authorization', customer).send(body);
+    expect(res.status).to.equal(409);
+    expect(res.body.error).to.deep.include({ code: 'insufficient_stock', details: [{ path: 'items.0.productId', message: productId }] });
+  });
+
+  it('limits a customer to their own orders, and lets staff see and filter every order', async () => {
+    await request(app).get(`/orders/${wireOrder.id}`).set('authorization', customer);
+    expect(calls[0]?.request).to.deep.equal({ id: wireOrder.id, customerId });
+    await request(app).get(`/orders/${wireOrder.id}`).set('authorization', staff);
+    expect(calls[1]?.request).to.deep.equal({ id: wireOrder.id, customerId: undefined });
+
+    const other = randomUUID();
+    await request(app).get(`/orders?customerId=${other}`).set('authorization', customer);
+    expect(calls[2]?.request.customerId).to.equal(customerId);
+    const list = await request(app).get(`/orders?customerId=${other}&status=PAID&page=2&pageSize=1`).set('authorization', staff);
+    expect(calls[3]?.request).to.deep.equal({ page: { page: 2, pageSize: 1 }, customerId: other, status: OrderStatus.ORDER_STATUS_PAID });
+    expect(list.body).to.include({ page: 2, pageSize: 1, total: 3 });
+  });
+
+  it('maps cancel, ship and deliver to transitions, only ship and deliver being staff-only', async () => {
+    await request(app).post(`/orders/${wireOrder.id}/cancel`).set('authorization', customer);
+    expect(calls[0]?.request).to.deep.equal({ id: wireOrder.id, to: OrderStatus.ORDER_STATUS_CANCELLED, customerId, actorId: customerId });
+    await request(app).post(`/orders/${wireOrder.id}/ship`).set('authorization', staff);
+    expect(calls[1]?.request).to.deep.equal({
+      id: wireOrder.id,
+      to: OrderStatus.ORDER_STATUS_SHIPPED,
+      customerId: undefined,
+      actorId: staffId,
+    });
+    await request(app).post(`/orders/${wireOrder.id}/deliver`).set('authorization', staff);
+    expect(calls[2]?.request.to).to.equal(OrderStatus.ORDER_STATUS_DELIVERED);
+    expect((await request(app).post(`/orders/${wireOrder.id}/ship`).set('authorization', customer)).status).to.equal(403);
+    expect(calls).to.have.length(3);
+  });
+
+  it('tells staff that a paid order is refunded, not cancelled', async () => {
+    failWith = new InvalidStateError('Order is PAID; it cannot become CANCELLED');
+    const res = await request(app).post(`/orders/${wireOrder.id}/cancel`).set('authorization', staff);
+    expect(res.status).to.equal(409);
+    expect(res.body.error.code).to.equal('invalid_state');
+    expect(res.body.error.message).to.include('refund');
+  });
+});
+
+describe('order reactions to payments (fake rpc)', () => {
+  const meta = { eventId: randomUUID(), topic: 'mart.payment.events', partition: 0, offset: '7' };
+  const paymentEvent = (status: mart.payment.PaymentStatus) => ({ payment: { orderId: wireOrder.id, status } }) as never;
+  const logger = createLogger('test', 'silent');
+
+  it('moves the order to PAID on a succeeded payment, with a command id derived from the event', async () => {
+    const { rpc, calls } = fakeRpc(() => wireOrder);
+    await orderEventHandlers({ rpc, logger })['payment.status-changed']!(paymentEvent(PaymentStatus.PAYMENT_STATUS_SUCCEEDED), meta);
+    expect(calls).to.have.length(1);
+    expect(calls[0]?.request).to.deep.equal({ id: wireOrder.id, to: OrderStatus.ORDER_STATUS_PAID });
+    expect(calls[0]?.options.commandId).to.equal(commandIdFor(meta.eventId, 'order-paid'));
+  });
+
+  it('moves the order to REFUNDED on a refund and ignores other outcomes', async () => {
+    const { rpc, calls } = fakeRpc(() => wireOrder);
+    const handle = orderEventHandlers({ rpc, logger })['payment.status-changed']!;
+    await handle(paymentEvent(PaymentStatus.PAYMENT_STATUS_FAILED), meta);
+    await handle(paymentEvent(PaymentStatus.PAYMENT_STATUS_PROCESSING), meta);
+    await handle(paymentEvent(PaymentStatus.PAYMENT_STATUS_REFUNDED), meta);
+    expect(calls.map((c) => c.request.to)).to.deep.equal([OrderStatus.ORDER_STATUS_REFUNDED]);
+    expect(calls[0]?.options.commandId).to.equal(commandIdFor(meta.eventId, 'order-refunded'));
+  });
+
+  it('leaves the event handled when the order can no longer be paid (expired before the payment succeeded)', async () => {
+    const { rpc, calls } = fakeRpc((name) => {
+      if (name === 'order.transition') throw new InvalidStateError('Order is CANCELLED; it cannot become PAID');
+      return { ...wireOrder, status: OrderStatus.ORDER_STATUS_CANCELLED };
+    });
+    const warnings: unknown[] = [];
+    const spy = { ...logger, warn: (details: unknown) => warnings.push(details) } as unknown as typeof logger;
+    await orderEventHandlers({ rpc, logger: spy })['payment.status-changed']!(paymentEvent(PaymentStatus.PAYMENT_STATUS_SUCCEEDED), meta);
+    expect(calls.map((c) => c.name)).to.deep.equal(['order.transition', 'order.get']);
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]).to.include({ orderId: wireOrder.id, orderStatus: 'CANCELLED', wanted: 'PAID' });
+  });
+
+  it('fails the event (so it is retried or dead-lettered) on other errors', async () => {
+    const { rpc } = fakeRpc(() => {
+      throw new NotFoundError('Order not found');
+    });
+    const handle = orderEventHandlers({ rpc, logger })['payment.status-changed']!;
+    const error = await handle(paymentEvent(PaymentStatus.PAYMENT_STATUS_SUCCEEDED), meta).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(NotFoundError);
+  });
+});
+
+describe('order expiry (fake rpc)', () => {
+  it('sends order.expire until a batch comes back less than full', async () => {
+    const batches = [expiryBatchSize, expiryBatchSize, 3];
+    const { rpc, calls } = fakeRpc(() => ({ expired: batches.shift() ?? 0 }));
+    expect(await expireDueOrders(rpc)).to.equal(2 * expiryBatchSize + 3);
+    expect(calls).to.have.length(3);
+    expect(calls.every((c) => c.name === 'order.expire' && c.request.limit === expiryBatchSize)).to.equal(true);
+  });
+
+  it('runs on every tick, survives a failed run, and stops', async () => {
+    let failures = 1;
+    const { rpc, calls } = fakeRpc(() => {
+      if (failures-- > 0) throw new Error('db-service is restarting');
+      return { expired: 0 };
+    });
+    const warnings: unknown[] = [];
+    const logger = { ...createLogger('test', 'silent'), warn: (details: unknown) => warnings.push(details) } as never;
+    const job = orderExpiryJob({ rpc, logger, intervalMs: 10 });
+    job.start();
+    while (calls.length < 3) await new Promise((resolve) => setTimeout(resolve, 10));
+    await job.stop();
+    expect(warnings).to.have.length(1);
+    const afterStop = calls.length;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(calls.length).to.equal(afterStop);
+  });
+});

@@ -1,0 +1,29 @@
+/** What Mart records about a payment, as a provider reports it. */
+export type ProviderStatus = 'REQUIRES_PAYMENT' | 'PROCESSING' | 'SUCCEEDED' | 'FAILED';
+
+export interface ProviderPayment {
+  providerPaymentId: string;
+  status: ProviderStatus;
+  /** For the client to confirm the payment itself (Stripe.js) when no payment method was given. */
+  clientSecret?: string;
+  failureReason?: string;
+}
+
+export interface PaymentRequest {
+  paymentId: string;
+  orderId: string;
+  amountCents: number;
+  currency: string;
+  /** A test payment method name such as pm_card_visa: confirm at once. */
+  paymentMethod?: string;
+}
+
+/**
+ * A payment provider. A declined card is an outcome (status FAILED), not an error; errors mean
+ * the request itself was wrong (ValidationError) or the provider could not be reached.
+ */
+export interface PaymentProvider {
+  readonly kind: 'stripe' | 'simulated';
+  createPayment(request: PaymentRequest): Promise<ProviderPayment>;
+  refund(request: { paymentId: string; providerPaymentId: string }): Promise<void>;
+}

@@ -1,0 +1,43 @@
+import { pageOf, pageQuery, uuidSchema, z } from '@mart/common';
+
+export const paymentStatuses = ['REQUIRES_PAYMENT', 'PROCESSING', 'SUCCEEDED', 'FAILED', 'REFUNDED'] as const;
+
+export const paymentSchema = z
+  .object({
+    id: uuidSchema,
+    orderId: uuidSchema,
+    customerId: uuidSchema,
+    amountCents: z.number().int().openapi({ description: 'From the order, in minor units', example: 1999 }),
+    currency: z.string().openapi({ example: 'USD' }),
+    provider: z.enum(['stripe', 'simulated']),
+    status: z.enum(paymentStatuses),
+    providerPaymentId: z.string().nullable().openapi({ description: "The provider's id: a Stripe PaymentIntent (pi_...) or sim_..." }),
+    clientSecret: z.string().optional().openapi({ description: 'Stripe only, when no payment method was given: confirm with Stripe.js' }),
+    failureReason: z.string().nullable(),
+    createdAt: z.string().openapi({ format: 'date-time' }),
+    updatedAt: z.string().openapi({ format: 'date-time' }),
+  })
+  .openapi('Payment');
+
+export const createPaymentBody = z
+  .object({
+    orderId: uuidSchema,
+    paymentMethod: z
+      .string()
+      .regex(/^pm_[A-Za-z0-9_]{1,100}$/, 'expected a payment method id such as pm_card_visa')
+      .optional()
+      .openapi({ description: 'Confirm at once with this method (pm_card_visa succeeds, pm_card_chargeDeclined fails)' }),
+  })
+  .strict()
+  .openapi('CreatePayment');
+
+export const listPaymentsQuery = pageQuery.extend({ orderId: uuidSchema.optional() });
+
+export const paymentPageSchema = pageOf(paymentSchema, 'PaymentPage');
+
+export const webhookReplySchema = z.object({ received: z.boolean(), handled: z.boolean() });
+
+export type PaymentDto = z.infer<typeof paymentSchema>;
+export type PaymentStatusName = (typeof paymentStatuses)[number];
+export type CreatePaymentBody = z.infer<typeof createPaymentBody>;
+export type ListPaymentsQuery = z.infer<typeof listPaymentsQuery>;

@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import { InvalidStateError, NotFoundError, commandIdFor, type Logger, type RpcClient } from '@mart/common';
+import { mart, type CommandReply } from '@mart/proto';
+import type { PaymentProvider, ProviderPayment } from './payment.provider.ts';
+import type { CreatePaymentBody, ListPaymentsQuery, PaymentDto, PaymentStatusName } from './payment.schemas.ts';
+import type { WebhookOutcome } from './stripe.webhook.ts';
+
+type Rpc = Pick<RpcClient, 'call'>;
+type Payment = CommandReply<'payment.get'>;
+
+const Status = mart.payment.PaymentStatus;
+const Provider = mart.payment.PaymentProvider;
+
+const statusNames: Record<mart.payment.PaymentStatus, PaymentStatusName> = {
+  [Status.PAYMENT_STATUS_UNSPECIFIED]: 'REQUIRES_PAYMENT',
+  [Status.PAYMENT_STATUS_REQUIRES_PAYMENT]: 'REQUIRES_PAYMENT',
+  [Status.PAYMENT_STATUS_PROCESSING]: 'PROCESSING',
+  [Status.PAYMENT_STATUS_SUCCEEDED]: 'SUCCEEDED',
+  [Status.PAYMENT_STATUS_FAILED]: 'FAILED',
+  [Status.PAYMENT_STATUS_REFUNDED]: 'REFUNDED',
+};
+
+const statusCodes: Record<PaymentStatusName, mart.payment.PaymentStatus> = {
+  REQUIRES_PAYMENT: Status.PAYMENT_STATUS_REQUIRES_PAYMENT,
+  PROCESSING: Status.PAYMENT_STATUS_PROCESSING,
+  SUCCEEDED: Status.PAYMENT_STATUS_SUCCEEDED,
+  FAILED: Status.PAYMENT_STATUS_FAILED,
+  REFUNDED: Status.PAYMENT_STATUS_REFUNDED,
+};
+
+export function toPaymentDto(payment: Payment, clientSecret?: string): PaymentDto {
+  return {
+    id: payment.id,
+    orderId: payment.orderId,
+    customerId: payment.customerId,
+    amountCents: payment.amountCents,
+    currency: payment.currency,
+    provider: payment.provider === Provider.PAYMENT_PROVIDER_STRIPE ? 'stripe' : 'simulated',
+    status: statusNames[payment.status],
+    providerPaymentId: payment.providerPaymentId ?? null,
+    ...(clientSecret ? { clientSecret } : {}),
+    failureReason: payment.failureReason ?? null,
+    createdAt: payment.createdAt,
+    updatedAt: payment.updatedAt,
+  };
+}
+
+export interface PaymentServiceDeps {
+  rpc: Rpc;
+  provider: PaymentProvider;
+  logger: Logger;
+}
+
+/** Payment use cases: Mart records each step in db-service; the provider moves the money. */
+export function paymentService({ rpc, provider, logger }: PaymentServiceDeps) {
+  const providerCode = provider.kind === 'stripe' ? Provider.PAYMENT_PROVIDER_STRIPE : Provider.PAYMENT_PROVIDER_SIMULATED;
+
+  /** Step 1: check the order is the customer's and payable, and record the attempt (amount from the order). */
+  function recordAttempt(orderId: string, customerId: string, confirmNow: boolean, requestId: string) {
+    return rpc.call('payment.create', { id: randomUUID(), orderId, customerId, provider: providerCode, confirmNow }, { requestId });
+  }
+
+  /** Step 2: ask the provider. A failure after a confirmation may have started leaves the attempt FAILED, not stuck. */
+  async function askProvider(payment: Payment, paymentMethod: string | undefined, requestId: string): Promise<ProviderPayment> {
+    try {
+      return await provider.createPayment({
+        paymentId: payment.id,
+        orderId: payment.orderId,
+        amountCents: payment.amountCents,
+        currency: payment.currency,
+        ...(paymentMethod ? { paymentMethod } : {}),
+      });
+    } catch (error) {
+      // Should the charge have gone through after all, Stripe's webhook still moves it to SUCCEEDED.
+      await rpc
+        .call(
+          'payment.record-outcome',
+          { id: payment.id, status: Status.PAYMENT_STATUS_FAILED, failureReason: `provider error: ${(error as Error).message}` },
+          { requestId },
+        )
+        .catch((recordError: unknown) => logger.error({ err: recordError, paymentId: payment.id }, 'could not mark the payment failed'));
+      throw error;
+    }
+  }
+
+  /** Step 3: record what the provider said; the webhook may report the same outcome, which then changes nothing. */
+  function recordProviderAnswer(payment: Payment, answer: ProviderPayment, requestId: string): Promise<Payment> {
+    if (answer.status === 'REQUIRES_PAYMENT') {
+      return rpc.call('payment.attach-provider-payment', { id: payment.id, providerPaymentId: answer.providerPaymentId }, { requestId });
+    }
+    return rpc.call(
+      'payment.record-outcome',
+      {
+        id: payment.id,
+        providerPaymentId: answer.providerPaymentId,
+        status: statusCodes[answer.status],
+        failureReason: answer.failureReason,
+      },
+      { requestId },
+    );
+  }
+
+  return {
+    async create(body: CreatePaymentBody, customerId: string, requestId: string): Promise<PaymentDto> {
+      const attempt = await recordAttempt(body.orderId, customerId, body.paymentMethod !== undefined, requestId);
+      const answer = await askProvider(attempt, body.paymentMethod, requestId);
+      const recorded = await recordProviderAnswer(attempt, answer, requestId);
+      return toPaymentDto(recorded, answer.clientSecret);
+    },
+
+    async get(id: string, customerId: string | undefined, requestId: string): Promise<PaymentDto> {
+      return toPaymentDto(await rpc.call('payment.get', { id, customerId }, { requestId }));
+    },
+
+    async list(query: ListPaymentsQuery, customerId: string | undefined, requestId: string) {
+      const result = await rpc.call(
+        'payment.list',
+        { page: { page: query.page, pageSize: query.pageSize }, orderId: query.orderId, customerId },
+        { requestId },
+      );
+      return {
+        items: result.items.map((payment) => toPaymentDto(payment as Payment)),
+        page: result.page?.page ?? query.page,
+        pageSize: result.page?.pageSize ?? query.pageSize,
+        total: result.page?.total ?? 0,
+      };
+    },
+
+    async refund(id: string, requestId: string): Promise<PaymentDto> {
+      const payment = await rpc.call('payment.get', { id }, { requestId });
+      if (payment.status === Status.PAYMENT_STATUS_REFUNDED) return toPaymentDto(payment);
+      if (payment.status !== Status.PAYMENT_STATUS_SUCCEEDED || !payment.providerPaymentId) {
+        throw new InvalidStateError(`Payment ${id} is ${statusNames[payment.status]}; only a succeeded payment can be refunded`);
+      }
+      await provider.refund({ paymentId: id, providerPaymentId: payment.providerPaymentId });
+      const refunded = await rpc.call('payment.record-outcome', { id, status: Status.PAYMENT_STATUS_REFUNDED }, { requestId });
+      return toPaymentDto(refunded);
+    },
+
+    /** Applies a verified Stripe event once: the event id is the command id and is recorded with the change. */
+    async applyWebhook(outcome: WebhookOutcome, requestId: string): Promise<boolean> {
+      try {
+        await rpc.call(
+          'payment.record-outcome',
+          {
+            id: outcome.paymentId,
+            providerPaymentId: outcome.providerPaymentId,
+            status: statusCodes[outcome.status],
+            failureReason: outcome.failureReason,
+            webhookEventId: outcome.eventId,
+            webhookEventType: outcome.eventType,
+          },
+          { requestId, commandId: commandIdFor(outcome.eventId, 'stripe-webhook') },
+        );
+        return true;
+      } catch (error) {
+        // Not one of Mart's payments (another integration on the same Stripe account): acknowledge
+        // it, or Stripe would redeliver it for days.
+        if (error instanceof NotFoundError) {
+          logger.warn({ event: outcome.eventId, providerPaymentId: outcome.providerPaymentId }, 'webhook for an unknown payment ignored');
+          return false;
+        }
+        throw error;
+      }
+    },
+  };
+}
+
+export type PaymentService = ReturnType<typeof paymentService>;
