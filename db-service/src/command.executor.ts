@@ -73,8 +73,14 @@ export function createCommandExecutor(options: {
           emit: (event, payload) => pending.push(encodeEvent(event, payload, meta)),
         };
         const reply = encodeReply(name, await handler(input as never, context));
-        await tx.processedCommand.update({ where: { id: meta.commandId }, data: { reply: new Uint8Array(reply.body) } });
-        if (pending.length > 0) await tx.outboxEvent.createMany({ data: pending });
+        // Plain parameterized SQL: these two statements run for every mutation, and Prisma's
+        // update/createMany cost several times more per row (measured in bench:checkout).
+        await tx.$executeRaw`UPDATE processed_commands SET reply = ${Buffer.from(reply.body)} WHERE id = ${meta.commandId}::uuid`;
+        for (const event of pending) {
+          await tx.$executeRaw`
+            INSERT INTO outbox_events (event_id, topic, key, type, payload, headers)
+            VALUES (${event.eventId}::uuid, ${event.topic}, ${event.key}, ${event.type}, ${Buffer.from(event.payload)}, ${JSON.stringify(event.headers)}::jsonb)`;
+        }
         return { replayed: false, events: pending.length, reply };
       },
       { maxWait: 5000, timeout: 15_000 },
