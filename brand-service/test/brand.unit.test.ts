@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { NotFoundError, TokenVerifier, createHttpApp, createLogger, type RpcClient } from '@mart/common';
-import { generateTestKeys, mintToken } from '@mart/common/testing';
+import { NotFoundError, type RpcClient } from '@mart/common';
+import { generateTestKeys, mintToken, routeTestApp } from '@mart/common/testing';
 import { brandRoutes } from '../src/brand.routes.ts';
 
 describe('brand routes (fake rpc)', () => {
@@ -16,14 +16,7 @@ describe('brand routes (fake rpc)', () => {
       return { ...brand, ...req };
     },
   } as unknown as RpcClient;
-  const app = createHttpApp({
-    service: 'brand-service',
-    logger: createLogger('test', 'silent'),
-    verifier: new TokenVerifier({ publicKey: keys.publicKey, issuer: 'mart-auth', audience: 'mart' }),
-    routes: brandRoutes({ rpc }),
-    readiness: async () => ({ ready: true, checks: {} }),
-    jsonLimit: '100kb',
-  });
+  const app = routeTestApp(brandRoutes({ rpc }), keys.publicKey);
   const staff = `Bearer ${mintToken(keys.privateKey, { kind: 'user', role: 'staff' })}`;
   const id = '5d3b6a8e-2c1f-4e8a-9b7d-1a2b3c4d5e6f';
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { ConflictError, TokenVerifier, ValidationError, createHttpApp, createLogger, type RpcClient } from '@mart/common';
-import { generateTestKeys, mintToken } from '@mart/common/testing';
+import { ConflictError, ValidationError, type RpcClient } from '@mart/common';
+import { generateTestKeys, mintToken, routeTestApp } from '@mart/common/testing';
 import { categoryRoutes } from '../src/category.routes.ts';
 
 describe('category routes (fake rpc)', () => {
@@ -24,14 +24,7 @@ describe('category routes (fake rpc)', () => {
       return { ...category, ...req };
     },
   } as unknown as RpcClient;
-  const app = createHttpApp({
-    service: 'category-service',
-    logger: createLogger('test', 'silent'),
-    verifier: new TokenVerifier({ publicKey: keys.publicKey, issuer: 'mart-auth', audience: 'mart' }),
-    routes: categoryRoutes({ rpc }),
-    readiness: async () => ({ ready: true, checks: {} }),
-    jsonLimit: '100kb',
-  });
+  const app = routeTestApp(categoryRoutes({ rpc }), keys.publicKey);
   const staff = `Bearer ${mintToken(keys.privateKey, { kind: 'user', role: 'staff' })}`;
   const customer = `Bearer ${mintToken(keys.privateKey, { kind: 'customer' })}`;
   const id = '5d3b6a8e-2c1f-4e8a-9b7d-1a2b3c4d5e6f';

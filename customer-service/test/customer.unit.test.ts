@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { ConflictError, TokenVerifier, createHttpApp, createLogger, hashPassword, verifyPassword, type RpcClient } from '@mart/common';
-import { generateTestKeys, mintToken } from '@mart/common/testing';
+import { ConflictError, hashPassword, verifyPassword, type RpcClient } from '@mart/common';
+import { generateTestKeys, mintToken, routeTestApp } from '@mart/common/testing';
 import { mart } from '@mart/proto';
 import { customerRoutes } from '../src/customer.routes.ts';
 
@@ -33,14 +33,7 @@ describe('customer routes (fake rpc)', () => {
       }
     },
   } as unknown as RpcClient;
-  const app = createHttpApp({
-    service: 'customer-service',
-    logger: createLogger('test', 'silent'),
-    verifier: new TokenVerifier({ publicKey: keys.publicKey, issuer: 'mart-auth', audience: 'mart' }),
-    routes: customerRoutes({ rpc }, { bcryptCost: 4 }),
-    readiness: async () => ({ ready: true, checks: {} }),
-    jsonLimit: '100kb',
-  });
+  const app = routeTestApp(customerRoutes({ rpc }, { bcryptCost: 4 }), keys.publicKey);
   const customer = `Bearer ${mintToken(keys.privateKey, { kind: 'customer', ...me })}`;
   const staff = `Bearer ${mintToken(keys.privateKey, { kind: 'user', role: 'staff' })}`;
 

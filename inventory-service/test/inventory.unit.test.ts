@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import request from 'supertest';
-import { InsufficientStockError, TokenVerifier, commandIdFor, createHttpApp, createLogger, type RpcClient } from '@mart/common';
-import { generateTestKeys, mintToken } from '@mart/common/testing';
+import { InsufficientStockError, commandIdFor, type RpcClient } from '@mart/common';
+import { generateTestKeys, mintToken, routeTestApp } from '@mart/common/testing';
 import { mart } from '@mart/proto';
 import { inventoryEventHandlers } from '../src/inventory.events.ts';
 import { inventoryRoutes } from '../src/inventory.routes.ts';
@@ -42,14 +42,7 @@ describe('inventory routes (fake rpc)', () => {
     }
     return record;
   });
-  const app = createHttpApp({
-    service: 'inventory-service',
-    logger: createLogger('test', 'silent'),
-    verifier: new TokenVerifier({ publicKey: keys.publicKey, issuer: 'mart-auth', audience: 'mart' }),
-    routes: inventoryRoutes({ rpc }),
-    readiness: async () => ({ ready: true, checks: {} }),
-    jsonLimit: '100kb',
-  });
+  const app = routeTestApp(inventoryRoutes({ rpc }), keys.publicKey);
 
   beforeEach(() => {
     calls.length = 0;

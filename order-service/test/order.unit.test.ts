@@ -1,17 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import request from 'supertest';
-import {
-  InsufficientStockError,
-  InvalidStateError,
-  NotFoundError,
-  TokenVerifier,
-  commandIdFor,
-  createHttpApp,
-  createLogger,
-  type RpcClient,
-} from '@mart/common';
-import { generateTestKeys, mintToken } from '@mart/common/testing';
+import { InsufficientStockError, InvalidStateError, NotFoundError, commandIdFor, createLogger, type RpcClient } from '@mart/common';
+import { generateTestKeys, mintToken, routeTestApp } from '@mart/common/testing';
 import { mart } from '@mart/proto';
 import { orderEventHandlers } from '../src/order.events.ts';
 import { expireDueOrders, expiryBatchSize, orderExpiryJob } from '../src/order.expiry.ts';
@@ -64,14 +55,7 @@ describe('order routes (fake rpc)', () => {
     if (name === 'order.list') return { items: [wireOrder], page: { page: 2, pageSize: 1, total: 3 } };
     return wireOrder;
   });
-  const app = createHttpApp({
-    service: 'order-service',
-    logger: createLogger('test', 'silent'),
-    verifier: new TokenVerifier({ publicKey: keys.publicKey, issuer: 'mart-auth', audience: 'mart' }),
-    routes: orderRoutes({ rpc }, { ttlSeconds: 900 }),
-    readiness: async () => ({ ready: true, checks: {} }),
-    jsonLimit: '100kb',
-  });
+  const app = routeTestApp(orderRoutes({ rpc }, { ttlSeconds: 900 }), keys.publicKey);
   const body = { items: [{ productId, quantity: 2 }], shippingAddress: wireOrder.shippingAddress };
 
   beforeEach(() => {

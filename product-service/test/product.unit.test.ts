@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { ConflictError, NotFoundError, TokenVerifier, createHttpApp, createLogger, type RpcClient } from '@mart/common';
-import { generateTestKeys, mintToken } from '@mart/common/testing';
+import { ConflictError, NotFoundError, type RpcClient } from '@mart/common';
+import { generateTestKeys, mintToken, routeTestApp } from '@mart/common/testing';
 import { mart } from '@mart/proto';
 import { productRoutes } from '../src/product.routes.ts';
 
@@ -31,14 +31,7 @@ describe('product routes (fake rpc)', () => {
       return { ...product, ...req };
     },
   } as unknown as RpcClient;
-  const app = createHttpApp({
-    service: 'product-service',
-    logger: createLogger('test', 'silent'),
-    verifier: new TokenVerifier({ publicKey: keys.publicKey, issuer: 'mart-auth', audience: 'mart' }),
-    routes: productRoutes({ rpc }),
-    readiness: async () => ({ ready: true, checks: {} }),
-    jsonLimit: '100kb',
-  });
+  const app = routeTestApp(productRoutes({ rpc }), keys.publicKey);
   const staff = `Bearer ${mintToken(keys.privateKey, { kind: 'user', role: 'staff' })}`;
   const customer = `Bearer ${mintToken(keys.privateKey, { kind: 'customer' })}`;
   const id = '5d3b6a8e-2c1f-4e8a-9b7d-1a2b3c4d5e6f';

@@ -1,16 +1,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import {
-  ConfigError,
-  ConflictError,
-  TokenVerifier,
-  createHttpApp,
-  createLogger,
-  loadConfig,
-  verifyPassword,
-  type RpcClient,
-} from '@mart/common';
-import { generateTestKeys, mintToken } from '@mart/common/testing';
+import { ConfigError, ConflictError, loadConfig, verifyPassword, type RpcClient } from '@mart/common';
+import { generateTestKeys, mintToken, routeTestApp } from '@mart/common/testing';
 import { mart } from '@mart/proto';
 import { developmentAdmin, userConfigSchema } from '../src/config.ts';
 import { userRoutes } from '../src/user.routes.ts';
@@ -40,14 +31,7 @@ describe('user routes (fake rpc)', () => {
       return { ...stored, ...Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) };
     },
   } as unknown as RpcClient;
-  const app = createHttpApp({
-    service: 'user-service',
-    logger: createLogger('test', 'silent'),
-    verifier: new TokenVerifier({ publicKey: keys.publicKey, issuer: 'mart-auth', audience: 'mart' }),
-    routes: userRoutes({ rpc }, { bcryptCost: 4 }),
-    readiness: async () => ({ ready: true, checks: {} }),
-    jsonLimit: '100kb',
-  });
+  const app = routeTestApp(userRoutes({ rpc }, { bcryptCost: 4 }), keys.publicKey);
   const admin = `Bearer ${mintToken(keys.privateKey, { kind: 'user', role: 'admin' })}`;
   const staff = `Bearer ${mintToken(keys.privateKey, { kind: 'user', role: 'staff' })}`;
   const id = '5d3b6a8e-2c1f-4e8a-9b7d-1a2b3c4d5e6f';

@@ -1,6 +1,11 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { Express } from 'express';
 import jwt from 'jsonwebtoken';
+import { createHttpApp } from '../http/app.ts';
+import { TokenVerifier } from '../http/auth.ts';
+import type { RouteDefinition } from '../http/route.ts';
+import { createLogger } from '../logger.ts';
 import type { Principal } from '../http/auth.ts';
 
 // Helpers for Mart's test suites only; never imported by service code.
@@ -90,4 +95,19 @@ export function api(baseUrl: string) {
       return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
     },
   };
+}
+
+/**
+ * A service's routes in the real HTTP edge (validation, access rules, error body), for unit
+ * tests with a fake rpc; tokens minted with the matching private key are accepted.
+ */
+export function routeTestApp(routes: RouteDefinition[], publicKey: string): Express {
+  return createHttpApp({
+    service: 'test-service',
+    logger: createLogger('test', 'silent'),
+    verifier: new TokenVerifier({ publicKey, issuer: 'mart-auth', audience: 'mart' }),
+    routes,
+    readiness: async () => ({ ready: true, checks: {} }),
+    jsonLimit: '100kb',
+  });
 }
