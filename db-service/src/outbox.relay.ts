@@ -1,12 +1,14 @@
-import type { Logger, Producer } from '@mart/common';
-import { headers as headerNames } from '@mart/proto';
-import { metrics } from '@mart/common';
+import { metrics, type Logger, type Producer } from '@mart/common';
+import { headers as headerNames, mart, topics } from '@mart/proto';
 import type { PrismaClient } from './database.ts';
 
 // One relay publishes at a time across all db-service instances, so events of one aggregate
 // reach Kafka in the order they were written.
 const relayLockKey = 0x6d617274; // "mart"
 const batchSize = 500;
+// Rows are published in order, so one row whose topic does not exist would block every later
+// event forever; such a row goes to the dead-letter topic instead.
+const eventTopics = new Set<string>(Object.values(topics).filter((topic) => topic.endsWith('.events')));
 
 interface OutboxRecord {
   id: bigint;
@@ -61,13 +63,31 @@ export class OutboxRelay {
         if (rows.length === 0) return 0;
         const byTopic = new Map<string, { key: string; value: Buffer; headers: Record<string, string> }[]>();
         for (const row of rows) {
-          const messages = byTopic.get(row.topic) ?? [];
-          messages.push({
-            key: row.key,
-            value: Buffer.from(row.payload),
-            headers: { ...row.headers, [headerNames.type]: row.type, [headerNames.eventId]: row.event_id },
-          });
-          byTopic.set(row.topic, messages);
+          const topic = eventTopics.has(row.topic) ? row.topic : topics.deadLetter;
+          const messages = byTopic.get(topic) ?? [];
+          const headers = { ...row.headers, [headerNames.type]: row.type, [headerNames.eventId]: row.event_id };
+          if (topic === row.topic) {
+            messages.push({ key: row.key, value: Buffer.from(row.payload), headers });
+          } else {
+            const reason = `unknown outbox topic: ${row.topic}`;
+            this.options.logger.error({ eventId: row.event_id, topic: row.topic, type: row.type }, 'outbox event dead-lettered');
+            const letter = mart.common.DeadLetter.encode({
+              topic: row.topic,
+              partition: -1,
+              offset: '',
+              reason,
+              key: Buffer.from(row.key),
+              value: row.payload,
+              headers,
+              failedAt: new Date().toISOString(),
+            }).finish();
+            messages.push({
+              key: row.key,
+              value: Buffer.from(letter),
+              headers: { 'mart-dead-letter-reason': reason, 'mart-source-topic': row.topic },
+            });
+          }
+          byTopic.set(topic, messages);
         }
         await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
         await tx.$executeRaw`UPDATE outbox_events SET published_at = now() WHERE id = ANY(${rows.map((row) => row.id)})`;

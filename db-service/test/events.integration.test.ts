@@ -11,8 +11,9 @@ import {
   loadConfig,
 } from '@mart/common';
 import { requiredEnv } from '@mart/common/testing';
-import { headers, topics } from '@mart/proto';
+import { headers, mart, topics } from '@mart/proto';
 import { dbServiceConfigSchema } from '../src/config.ts';
+import { createDatabase } from '../src/database.ts';
 import { startDbService, type RunningDbService } from '../src/db.service.ts';
 import { header, testKafka, waitForMessage } from './kafka.helpers.ts';
 
@@ -104,6 +105,26 @@ describe('EventConsumer over the outbox (real broker and PostgreSQL)', function 
       await waitForMessage(testKafka(), topics.deadLetter, (m) => m.key?.toString() === tag);
     } finally {
       await consumer.stop();
+    }
+  });
+
+  it('dead-letters an outbox row whose topic does not exist instead of blocking every later event', async () => {
+    const prisma = createDatabase(requiredEnv('DATABASE_URL'), 1);
+    const stray = randomUUID();
+    try {
+      await prisma.outboxEvent.create({
+        data: { eventId: stray, topic: 'mart.no-such.events', key: stray, type: 'brand.created', payload: new Uint8Array([1, 2, 3]) },
+      });
+      const id = randomUUID();
+      await rpc.call('brand.create', { id, name: `after stray ${id}` });
+      // Written after the stray row, published all the same.
+      await waitForMessage(testKafka(), topics.brandEvents, (m) => m.key?.toString() === id);
+      const letter = await waitForMessage(testKafka(), topics.deadLetter, (m) => m.key?.toString() === stray);
+      expect(header(letter, 'mart-dead-letter-reason')).to.equal('unknown outbox topic: mart.no-such.events');
+      expect(mart.common.DeadLetter.decode(letter.value!).topic).to.equal('mart.no-such.events');
+    } finally {
+      await prisma.outboxEvent.deleteMany({ where: { eventId: stray } });
+      await prisma.$disconnect();
     }
   });
 

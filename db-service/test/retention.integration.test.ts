@@ -52,19 +52,32 @@ describe('retention cleanup (real PostgreSQL)', () => {
     const [expiredLongAgo, expiredRecently, valid] = [token(old), token(recent), token(new Date(now.getTime() + hour))];
     await prisma.refreshToken.createMany({ data: [expiredLongAgo, expiredRecently, valid] });
 
-    const deleted = await runRetention({ prisma, logger: createLogger('test', 'silent'), retentionHours: 72 }, now);
-    expect(deleted.commands).to.be.at.least(1);
-    expect(await prisma.processedCommand.count({ where: { id: { in: [oldCommand, newCommand] } } })).to.equal(1);
-    expect(await prisma.processedCommand.count({ where: { id: newCommand } })).to.equal(1);
-    // An event never published stays, however old: the relay still owes it to Kafka.
-    const left = await prisma.outboxEvent.findMany({
-      where: { eventId: { in: [oldEvent, unpublishedOld, newEvent] } },
-      select: { eventId: true },
-    });
-    expect(left.map((row) => row.eventId).sort()).to.deep.equal([unpublishedOld, newEvent].sort());
-    const tokens = await prisma.refreshToken.findMany({
-      where: { tokenHash: { in: [expiredLongAgo, expiredRecently, valid].map((t) => t.tokenHash) } },
-    });
-    expect(tokens.map((t) => t.tokenHash).sort()).to.deep.equal([expiredRecently.tokenHash, valid.tokenHash].sort());
+    try {
+      await checkRetention();
+    } finally {
+      // Leave no unpublished row behind: a relay in a later suite would have to deal with it.
+      await prisma.outboxEvent.deleteMany({ where: { eventId: { in: [oldEvent, unpublishedOld, newEvent] } } });
+      await prisma.processedCommand.deleteMany({ where: { id: newCommand } });
+      await prisma.refreshToken.deleteMany({
+        where: { tokenHash: { in: [expiredLongAgo, expiredRecently, valid].map((t) => t.tokenHash) } },
+      });
+    }
+
+    async function checkRetention() {
+      const deleted = await runRetention({ prisma, logger: createLogger('test', 'silent'), retentionHours: 72 }, now);
+      expect(deleted.commands).to.be.at.least(1);
+      expect(await prisma.processedCommand.count({ where: { id: { in: [oldCommand, newCommand] } } })).to.equal(1);
+      expect(await prisma.processedCommand.count({ where: { id: newCommand } })).to.equal(1);
+      // An event never published stays, however old: the relay still owes it to Kafka.
+      const left = await prisma.outboxEvent.findMany({
+        where: { eventId: { in: [oldEvent, unpublishedOld, newEvent] } },
+        select: { eventId: true },
+      });
+      expect(left.map((row) => row.eventId).sort()).to.deep.equal([unpublishedOld, newEvent].sort());
+      const tokens = await prisma.refreshToken.findMany({
+        where: { tokenHash: { in: [expiredLongAgo, expiredRecently, valid].map((t) => t.tokenHash) } },
+      });
+      expect(tokens.map((t) => t.tokenHash).sort()).to.deep.equal([expiredRecently.tokenHash, valid.tokenHash].sort());
+    }
   });
 });
