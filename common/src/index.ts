@@ -2,6 +2,7 @@ export * from './errors.ts';
 export * from './config.ts';
 export * from './logger.ts';
 export * from './metrics.ts';
+export * from './tracing.ts';
 export * from './kafka/kafka.ts';
 export * from './kafka/rpc.client.ts';
 export * from './kafka/command.server.ts';

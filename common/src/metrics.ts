@@ -63,6 +63,12 @@ export const metrics = {
     labelNames: ['event'] as const,
     registers: [metricsRegistry],
   }),
+  consumerLag: new Gauge({
+    name: 'mart_kafka_consumer_lag',
+    help: 'Messages behind the end of the partition after the last batch a consumer handled',
+    labelNames: ['group', 'topic', 'partition'] as const,
+    registers: [metricsRegistry],
+  }),
   outboxBacklog: new Gauge({
     name: 'mart_outbox_backlog',
     help: 'Outbox events written but not yet published to Kafka',

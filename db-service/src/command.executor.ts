@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { AppError, encodeError, metrics, type CommandExecutor, type CommandMeta, type EncodedReply, type Logger } from '@mart/common';
+import {
+  AppError,
+  childTraceparent,
+  encodeError,
+  metrics,
+  type CommandExecutor,
+  type CommandMeta,
+  type EncodedReply,
+  type Logger,
+} from '@mart/common';
 import { commands, events, type CommandName, type EventName, type EventPayload } from '@mart/proto';
 import type { PrismaClient } from './database.ts';
 import { toAppError } from './database.errors.ts';
@@ -20,6 +29,8 @@ function encodeEvent<E extends EventName>(name: E, payload: EventPayload<E>, met
   const key = (definition.key as (event: unknown) => string)(payload);
   const headers: Record<string, string> = { 'mart-command-id': meta.commandId };
   if (meta.requestId) headers['mart-request-id'] = meta.requestId;
+  // The event continues the command's trace, as a child span of it.
+  if (meta.traceparent) headers.traceparent = childTraceparent(meta.traceparent);
   return { eventId: randomUUID(), topic: definition.topic, key, type: name, payload: new Uint8Array(encode(payload).finish()), headers };
 }
 

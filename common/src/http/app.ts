@@ -5,6 +5,7 @@ import swaggerUi from 'swagger-ui-express';
 import { AppError, NotFoundError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { metrics, metricsRegistry } from '../metrics.ts';
+import { childTraceparent, traceIdOf, withTraceparent } from '../tracing.ts';
 import type { TokenVerifier } from './auth.ts';
 import { buildOpenApiDocument, type OpenApiDocument } from './openapi.ts';
 import { checkAccess, parseRequest, type RouteDefinition } from './route.ts';
@@ -61,9 +62,18 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
 
+  // W3C trace context: continue the caller's trace (or start one) as a span of this service;
+  // commands sent while handling the request carry it through Kafka.
+  const traceparents = new WeakMap<object, string>();
+  app.use(((req, _res, next) => {
+    traceparents.set(req, childTraceparent(req.headers.traceparent));
+    next();
+  }) as RequestHandler);
+
   app.use(
     pinoHttp({
       logger: options.logger,
+      customProps: (req) => ({ traceId: traceIdOf(traceparents.get(req)) }),
       genReqId: (req, res) => {
         const id = requestId(req as Request);
         res.setHeader('x-request-id', id);
@@ -118,7 +128,9 @@ export function createHttpApp(options: HttpAppOptions): Express {
       const principal = options.verifier.fromHeader(req.headers.authorization);
       checkAccess(route, principal);
       const { params, query, body } = parseRequest(route, req);
-      const result = await route.handler({ params, query, body, principal, requestId: String(req.id), req, res });
+      const result = await withTraceparent(traceparents.get(req), () =>
+        route.handler({ params, query, body, principal, requestId: String(req.id), req, res }),
+      );
       if (res.headersSent) return;
       if (result === undefined || route.status === 204) res.status(route.status).end();
       else res.status(route.status).json(result);

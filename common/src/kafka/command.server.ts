@@ -3,8 +3,9 @@ import { allTopics, commands, headers, isCommandName, mart, type CommandName } f
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { metrics } from '../metrics.ts';
+import { traceIdOf } from '../tracing.ts';
 import { DeadLetterPublisher } from './dead-letter.ts';
-import { consumerRetry, createProducer, ensureTopics, headerString } from './kafka.ts';
+import { consumerRetry, createProducer, ensureTopics, headerString, trackConsumerLag } from './kafka.ts';
 import { OffsetCommitter } from './offset.committer.ts';
 import { partitions } from '@mart/proto';
 
@@ -18,6 +19,10 @@ export interface CommandMeta {
   commandId: string;
   requestId: string | undefined;
   deadline: number;
+  /** The caller's correlation id (mart-correlation-id), for logs. */
+  correlationId?: string;
+  /** W3C trace context of the command (traceparent header); events it emits carry it on. */
+  traceparent?: string;
 }
 
 /** Applies one decoded command; db-service supplies it (transactions, idempotency). */
@@ -58,6 +63,7 @@ export class CommandServer {
       retry: consumerRetry,
     });
     this.committer = new OffsetCommitter(this.consumer, 1000, options.logger);
+    trackConsumerLag(this.consumer, options.groupId);
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       this.assigned = true;
     });
@@ -113,7 +119,10 @@ export class CommandServer {
     if (Date.now() > meta.deadline) {
       // The caller has already answered its client with 504; applying now would surprise it.
       metrics.commandsExpired.inc({ command: name });
-      this.options.logger.warn({ command: name, commandId: meta.commandId }, 'command expired before it was applied');
+      this.options.logger.warn(
+        { command: name, commandId: meta.commandId, correlationId, traceId: traceIdOf(meta.traceparent) },
+        'command expired before it was applied',
+      );
       return;
     }
     const started = performance.now();
@@ -122,7 +131,21 @@ export class CommandServer {
       this.options.logger.error({ err: error, command: name, commandId: meta.commandId }, 'command failed unexpectedly');
       return encodeError(new AppError('internal', 'Internal error'));
     });
-    metrics.commandDuration.observe({ command: name, outcome: reply.status }, (performance.now() - started) / 1000);
+    const seconds = (performance.now() - started) / 1000;
+    metrics.commandDuration.observe({ command: name, outcome: reply.status }, seconds);
+    this.options.logger.debug(
+      {
+        command: name,
+        commandId: meta.commandId,
+        correlationId,
+        requestId: meta.requestId,
+        traceId: traceIdOf(meta.traceparent),
+        traceparent: meta.traceparent,
+        status: reply.status,
+        ms: Math.round(seconds * 1000 * 100) / 100,
+      },
+      'command handled',
+    );
     await this.send(replyTo, correlationId, name, reply);
   }
 
@@ -146,7 +169,10 @@ export class CommandServer {
     } catch (error) {
       throw new PoisonMessage(`undecodable ${name}: ${(error as Error).message}`);
     }
-    return { name, request, replyTo, correlationId, meta: { commandId, requestId: header(headers.requestId), deadline } };
+    const traceparent = header(headers.traceparent);
+    const meta: CommandMeta = { commandId, requestId: header(headers.requestId), deadline, correlationId };
+    if (traceparent) meta.traceparent = traceparent;
+    return { name, request, replyTo, correlationId, meta };
   }
 
   private async replyIfPossible(message: KafkaMessage, reply: EncodedReply): Promise<void> {

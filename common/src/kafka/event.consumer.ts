@@ -4,8 +4,9 @@ import { allTopics, events, headers, isEventName, type EventMessage, type EventN
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { metrics } from '../metrics.ts';
+import { childTraceparent, traceIdOf, withTraceparent } from '../tracing.ts';
 import { DeadLetterPublisher } from './dead-letter.ts';
-import { consumerRetry, createProducer, ensureTopics, headerString } from './kafka.ts';
+import { consumerRetry, createProducer, ensureTopics, headerString, trackConsumerLag } from './kafka.ts';
 import { OffsetCommitter } from './offset.committer.ts';
 
 export interface EventMeta {
@@ -13,6 +14,8 @@ export interface EventMeta {
   topic: string;
   partition: number;
   offset: string;
+  /** W3C trace context the event carries (from the command that emitted it). */
+  traceparent?: string;
 }
 
 export type EventHandler<E extends EventName> = (event: EventMessage<E>, meta: EventMeta) => Promise<void>;
@@ -57,6 +60,7 @@ export class EventConsumer {
       retry: consumerRetry,
     });
     this.committer = new OffsetCommitter(this.consumer, 1000, options.logger);
+    trackConsumerLag(this.consumer, options.groupId);
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       this.assigned = true;
     });
@@ -113,10 +117,16 @@ export class EventConsumer {
       await this.deadLetters.publish({ topic, partition, message }, `undecodable ${type}: ${(error as Error).message}`);
       return;
     }
-    const meta = { eventId, topic, partition, offset: message.offset };
+    const traceparent = headerString(message.headers?.[headers.traceparent]);
+    const meta: EventMeta = { eventId, topic, partition, offset: message.offset };
+    if (traceparent) meta.traceparent = traceparent;
+    const traceId = traceIdOf(traceparent);
+    this.options.logger.debug({ event: type, eventId, topic, partition, offset: message.offset, traceId, traceparent }, 'event received');
+    // Commands sent while handling the event continue its trace.
+    const handlerTrace = traceparent ? childTraceparent(traceparent) : undefined;
     for (let attempt = 1, delay = 200; this.running; attempt++, delay = Math.min(delay * 2, this.options.maxBackoffMs ?? 5000)) {
       try {
-        await handler(event, meta);
+        await withTraceparent(handlerTrace, () => handler(event, meta));
         return;
       } catch (error) {
         const code = error instanceof AppError ? error.code : 'internal';
@@ -125,7 +135,10 @@ export class EventConsumer {
           return;
         }
         metrics.eventRetries.inc({ event: type });
-        this.options.logger.warn({ err: error, event: type, eventId, attempt, retryInMs: delay }, 'event handling failed; retrying');
+        this.options.logger.warn(
+          { err: error, event: type, eventId, traceId, attempt, retryInMs: delay },
+          'event handling failed; retrying',
+        );
         await new Promise((resolve) => setTimeout(resolve, delay));
         await heartbeat();
       }

@@ -1,7 +1,8 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { Kafka, Partitioners, logLevel, type ISocketFactory, type LogEntry, type Producer } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Consumer, type ISocketFactory, type LogEntry, type Producer } from 'kafkajs';
 import type { Logger } from '../logger.ts';
+import { metrics } from '../metrics.ts';
 
 // kafkajs is in maintenance mode: only this folder imports it, behind Mart's own small API
 // (RpcClient, CommandServer, EventPublisher), so replacing it touches nothing else.
@@ -87,4 +88,13 @@ export function headerString(value: Buffer | string | (Buffer | string)[] | unde
   if (value === undefined) return undefined;
   const first = Array.isArray(value) ? value[0] : value;
   return first === undefined ? undefined : first.toString();
+}
+
+/** Keeps mart_kafka_consumer_lag current: after each batch, how far the partition's end is ahead. */
+export function trackConsumerLag(consumer: Consumer, group: string): void {
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    const lag = Number(payload.offsetLag);
+    if (Number.isFinite(lag))
+      metrics.consumerLag.set({ group, topic: payload.topic, partition: String(payload.partition) }, Math.max(0, lag));
+  });
 }

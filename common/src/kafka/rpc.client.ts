@@ -4,6 +4,7 @@ import { commands, headers, mart, replyTopic, type CommandName, type CommandRepl
 import { AppError, UnavailableError, UpstreamTimeoutError, errorFromReply } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { metrics } from '../metrics.ts';
+import { currentTraceparent } from '../tracing.ts';
 import { consumerRetry, createProducer, ensureTopics, headerString } from './kafka.ts';
 import { OffsetCommitter } from './offset.committer.ts';
 import { partitions } from '@mart/proto';
@@ -116,7 +117,8 @@ export class RpcClient {
       [headers.deadline]: String(Date.now() + timeoutMs),
     };
     if (options.requestId) messageHeaders[headers.requestId] = options.requestId;
-    if (options.traceparent) messageHeaders[headers.traceparent] = options.traceparent;
+    const traceparent = options.traceparent ?? currentTraceparent();
+    if (traceparent) messageHeaders[headers.traceparent] = traceparent;
     // The generated encoder accepts its own $Properties; the registry typed the request already.
     const value = Buffer.from((definition.request.encode as (message: unknown) => { finish(): Uint8Array })(request).finish());
     const key = (definition.key as (request: unknown) => string | undefined)(request);
