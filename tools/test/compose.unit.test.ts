@@ -252,6 +252,23 @@ describe('deploy/kong/kong.yml', () => {
     ).to.deep.equal([]);
   });
 
+  it("serves every service's Swagger UI and OpenAPI document under its prefix", () => {
+    for (const { name, port, pathPrefix } of SERVICES) {
+      if (pathPrefix === null) continue;
+      for (const [suffix, upstream] of [
+        ['/docs', '/docs'],
+        ['/openapi.json', '/openapi.json'],
+      ] as const) {
+        const routed = (kong.services ?? []).filter((service) =>
+          (service.routes ?? []).some((route) => route.paths?.includes(pathPrefix + suffix)),
+        );
+        expect(routed, pathPrefix + suffix).to.have.length(1);
+        expect(routed[0]!.url).to.equal(`http://${name}:${port}${upstream}`);
+        for (const route of routed[0]!.routes ?? []) expect(route.strip_path, `${pathPrefix + suffix} is stripped`).to.equal(true);
+      }
+    }
+  });
+
   it('rate limits every route', () => {
     expect((kong.plugins ?? []).map((plugin) => plugin.name)).to.include('rate-limiting');
   });
