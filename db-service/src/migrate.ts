@@ -17,6 +17,8 @@ import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'n
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { loadConfig } from '@mart/common';
+import { dbServiceConfigSchema } from './config.ts';
 
 /** The key Prisma's schema engine locks (`SELECT pg_advisory_lock(72707369)`). */
 export const PRISMA_ADVISORY_LOCK_KEY = 72707369;
@@ -272,6 +274,8 @@ export async function applyMigrations(
         ]);
         await client.query('COMMIT');
       } catch (error) {
+        // The migration's own error is what the caller must see; a rollback or the failure
+        // record failing too (the connection is often what broke) must not replace it.
         await client.query('ROLLBACK').catch(() => {});
         const logs = pgErrorText(error);
         // Record the failed attempt as Prisma does (finished_at NULL, the error in logs), so both
@@ -297,6 +301,7 @@ export async function applyMigrations(
     log(`Applied ${applied.length} migration(s): ${applied.join(', ')}`);
     return { applied };
   } finally {
+    // A session lock ends with its connection anyway; cleanup errors must not mask the result.
     if (locked) await client.query('SELECT pg_advisory_unlock($1)', [PRISMA_ADVISORY_LOCK_KEY]).catch(() => {});
     await client.end().catch(() => {});
   }
@@ -313,9 +318,12 @@ function isMainModule(): boolean {
 }
 
 if (isMainModule()) {
-  const databaseUrl = process.env.DATABASE_URL;
-  if (!databaseUrl) {
-    console.error('migrate: DATABASE_URL is not set');
+  let databaseUrl: string;
+  try {
+    // The same DATABASE_URL rules (and default) as db-service itself.
+    databaseUrl = loadConfig(dbServiceConfigSchema.pick({ DATABASE_URL: true })).DATABASE_URL;
+  } catch (error) {
+    console.error(`migrate: ${(error as Error).message}`);
     process.exit(2);
   }
   applyMigrations(databaseUrl, (msg) => console.log(msg)).then(
