@@ -22,6 +22,14 @@ export function isForeignKeyViolation(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === foreignKeyViolation;
 }
 
+/** A catch handler: Prisma's record-not-found becomes a NotFoundError with `message`; anything else is rethrown. */
+export function rethrowNotFound(message: string): (error: unknown) => never {
+  return (error) => {
+    if (isRecordNotFound(error)) throw new NotFoundError(message);
+    throw error;
+  };
+}
+
 export function isRecordNotFound(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === recordNotFound;
 }

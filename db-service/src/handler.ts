@@ -1,4 +1,4 @@
-import type { CommandMeta } from '@mart/common';
+import { ValidationError, type CommandMeta } from '@mart/common';
 import type { CommandInput, CommandName, CommandResult, EventName, EventPayload } from '@mart/proto';
 import type { Db } from './database.ts';
 
@@ -25,4 +25,11 @@ export function pageWindow(page: { page?: number | null; pageSize?: number | nul
 /** Lower-cased, trimmed, inner runs of white space folded: the uniqueness key of names. */
 export function nameKey(name: string): string {
   return name.trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+/** A trimmed display name of 1 to 200 characters; db-service re-checks what the edge validated. */
+export function checkedName(name: string): string {
+  const trimmed = name.trim();
+  if (trimmed.length === 0 || trimmed.length > 200) throw new ValidationError([{ path: 'name', message: 'must be 1 to 200 characters' }]);
+  return trimmed;
 }

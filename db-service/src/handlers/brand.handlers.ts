@@ -1,8 +1,8 @@
-import { ConflictError, NotFoundError, ValidationError } from '@mart/common';
+import { ConflictError, NotFoundError } from '@mart/common';
 import type { mart } from '@mart/proto';
 import type { Brand, Prisma } from '../generated/prisma/client.ts';
-import { isRecordNotFound, uniqueViolation } from '../database.errors.ts';
-import { nameKey, pageWindow, type Handlers } from '../handler.ts';
+import { isRecordNotFound, rethrowNotFound, uniqueViolation } from '../database.errors.ts';
+import { checkedName, nameKey, pageWindow, type Handlers } from '../handler.ts';
 
 function toBrand(row: Brand): mart.brand.Brand.$Properties {
   return {
@@ -12,12 +12,6 @@ function toBrand(row: Brand): mart.brand.Brand.$Properties {
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
-}
-
-function checkedName(name: string): string {
-  const trimmed = name.trim();
-  if (trimmed.length === 0 || trimmed.length > 200) throw new ValidationError([{ path: 'name', message: 'must be 1 to 200 characters' }]);
-  return trimmed;
 }
 
 function duplicateName(error: unknown, name: string): never {
@@ -56,10 +50,7 @@ export const brandHandlers: Handlers = {
   'brand.delete': async (input, { db, emit }) => {
     const products = await db.product.count({ where: { brandId: input.id } });
     if (products > 0) throw new ConflictError(`Brand ${input.id} is used by ${products} product(s)`);
-    await db.brand.delete({ where: { id: input.id } }).catch((error: unknown) => {
-      if (isRecordNotFound(error)) throw new NotFoundError(`Brand ${input.id} not found`);
-      throw error;
-    });
+    await db.brand.delete({ where: { id: input.id } }).catch(rethrowNotFound(`Brand ${input.id} not found`));
     emit('brand.deleted', { id: input.id });
     return {};
   },

@@ -2,8 +2,8 @@ import { ConflictError, NotFoundError, ValidationError } from '@mart/common';
 import type { mart } from '@mart/proto';
 import type { Category, Prisma } from '../generated/prisma/client.ts';
 import type { Db } from '../database.ts';
-import { isRecordNotFound, uniqueViolation } from '../database.errors.ts';
-import { nameKey, pageWindow, type Handlers } from '../handler.ts';
+import { isRecordNotFound, uniqueViolation, rethrowNotFound } from '../database.errors.ts';
+import { nameKey, pageWindow, type Handlers, checkedName } from '../handler.ts';
 
 /** Transaction-scoped advisory lock that serializes moves in the category tree (see checkMove). */
 const categoryTreeLock = 7_301_001;
@@ -17,12 +17,6 @@ function toCategory(row: Category): mart.category.Category.$Properties {
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
-}
-
-function checkedName(name: string): string {
-  const trimmed = name.trim();
-  if (trimmed.length === 0 || trimmed.length > 200) throw new ValidationError([{ path: 'name', message: 'must be 1 to 200 characters' }]);
-  return trimmed;
 }
 
 // Both unique indexes on name_key: (parent_id, name_key) for children, name_key WHERE parent_id IS NULL for roots.
@@ -97,10 +91,7 @@ export const categoryHandlers: Handlers = {
     if (children > 0) throw new ConflictError(`Category ${input.id} has ${children} sub-categor${children === 1 ? 'y' : 'ies'}`);
     const products = await db.product.count({ where: { categoryId: input.id } });
     if (products > 0) throw new ConflictError(`Category ${input.id} is used by ${products} product(s)`);
-    await db.category.delete({ where: { id: input.id } }).catch((error: unknown) => {
-      if (isRecordNotFound(error)) throw new NotFoundError(`Category ${input.id} not found`);
-      throw error;
-    });
+    await db.category.delete({ where: { id: input.id } }).catch(rethrowNotFound(`Category ${input.id} not found`));
     emit('category.deleted', { id: input.id });
     return {};
   },

@@ -1,8 +1,8 @@
-import { ConflictError, NotFoundError, ValidationError } from '@mart/common';
+import { ConflictError, NotFoundError } from '@mart/common';
 import type { mart } from '@mart/proto';
 import type { Customer, Prisma } from '../generated/prisma/client.ts';
-import { isForeignKeyViolation, isRecordNotFound, uniqueViolation } from '../database.errors.ts';
-import { pageWindow, type Handlers } from '../handler.ts';
+import { isForeignKeyViolation, rethrowNotFound, uniqueViolation } from '../database.errors.ts';
+import { checkedName, pageWindow, type Handlers } from '../handler.ts';
 import { bcryptHash, emailKey, revokeRefreshTokens } from './auth.handlers.ts';
 
 // The reply type has no password hash field, so a hash cannot leak through a reply by accident.
@@ -14,19 +14,6 @@ function toCustomer(row: Customer): mart.customer.Customer.$Properties {
     phone: row.phone,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
-  };
-}
-
-function checkedName(name: string): string {
-  const trimmed = name.trim();
-  if (trimmed.length === 0 || trimmed.length > 200) throw new ValidationError([{ path: 'name', message: 'must be 1 to 200 characters' }]);
-  return trimmed;
-}
-
-function notFound(id: string): (error: unknown) => never {
-  return (error) => {
-    if (isRecordNotFound(error)) throw new NotFoundError(`Customer ${id} not found`);
-    throw error;
   };
 }
 
@@ -54,12 +41,14 @@ export const customerHandlers: Handlers = {
     if (input.name != null) data.name = checkedName(input.name);
     // An empty phone clears it (proto3 cannot carry an explicit null).
     if (input.phone != null) data.phone = input.phone === '' ? null : input.phone;
-    const row = await db.customer.update({ where: { id: input.id }, data }).catch(notFound(input.id));
+    const row = await db.customer.update({ where: { id: input.id }, data }).catch(rethrowNotFound(`Customer ${input.id} not found`));
     return toCustomer(row);
   },
 
   'customer.set-password': async (input, { db, now }) => {
-    await db.customer.update({ where: { id: input.id }, data: { passwordHash: bcryptHash(input.passwordHash) } }).catch(notFound(input.id));
+    await db.customer
+      .update({ where: { id: input.id }, data: { passwordHash: bcryptHash(input.passwordHash) } })
+      .catch(rethrowNotFound(`Customer ${input.id} not found`));
     // Whoever knew the old password may hold a session: a new password ends them all.
     await revokeRefreshTokens(db, input.id, now);
     return {};
@@ -68,7 +57,7 @@ export const customerHandlers: Handlers = {
   'customer.delete': async (input, { db, emit, now }) => {
     await db.customer.delete({ where: { id: input.id } }).catch((error: unknown) => {
       if (isForeignKeyViolation(error)) throw new ConflictError(`Customer ${input.id} has orders and cannot be deleted`);
-      return notFound(input.id)(error);
+      return rethrowNotFound(`Customer ${input.id} not found`)(error);
     });
     await revokeRefreshTokens(db, input.id, now);
     emit('customer.deleted', { id: input.id });

@@ -3,7 +3,7 @@ import { mart } from '@mart/proto';
 import { Prisma } from '../database.ts';
 import type { Db } from '../database.ts';
 import type { InventoryItem, Product } from '../generated/prisma/client.ts';
-import { isRecordNotFound, uniqueViolation } from '../database.errors.ts';
+import { isRecordNotFound, uniqueViolation, rethrowNotFound } from '../database.errors.ts';
 import { pageWindow, type Handlers } from '../handler.ts';
 
 /** A product row with its orderable units, as both Prisma and the search SQL produce it. */
@@ -265,10 +265,7 @@ export const productHandlers: Handlers = {
     const ordered = await db.orderItem.count({ where: { productId: input.id } });
     if (ordered > 0) throw new ConflictError(`Product ${input.id} is in ${ordered} order(s); deactivate it instead`);
     // Its inventory record goes with it (ON DELETE CASCADE).
-    await db.product.delete({ where: { id: input.id } }).catch((error: unknown) => {
-      if (isRecordNotFound(error)) throw new NotFoundError(`Product ${input.id} not found`);
-      throw error;
-    });
+    await db.product.delete({ where: { id: input.id } }).catch(rethrowNotFound(`Product ${input.id} not found`));
     emit('product.deleted', { id: input.id });
     return {};
   },

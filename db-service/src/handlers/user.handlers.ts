@@ -2,8 +2,8 @@ import { ConflictError, NotFoundError, ValidationError } from '@mart/common';
 import { mart } from '@mart/proto';
 import type { Prisma, StaffRole, StaffUser } from '../generated/prisma/client.ts';
 import type { Db } from '../database.ts';
-import { isRecordNotFound, uniqueViolation } from '../database.errors.ts';
-import { pageWindow, type Handlers } from '../handler.ts';
+import { rethrowNotFound, uniqueViolation } from '../database.errors.ts';
+import { checkedName, pageWindow, type Handlers } from '../handler.ts';
 import { bcryptHash, emailKey, revokeRefreshTokens } from './auth.handlers.ts';
 
 // The reply type has no password hash field, so a hash cannot leak through a reply by accident.
@@ -27,19 +27,6 @@ function staffRole(role: mart.user.StaffRole): StaffRole {
     case mart.user.StaffRole.STAFF_ROLE_UNSPECIFIED:
       throw new ValidationError([{ path: 'role', message: 'must be admin or staff' }]);
   }
-}
-
-function checkedName(name: string): string {
-  const trimmed = name.trim();
-  if (trimmed.length === 0 || trimmed.length > 200) throw new ValidationError([{ path: 'name', message: 'must be 1 to 200 characters' }]);
-  return trimmed;
-}
-
-function notFound(id: string): (error: unknown) => never {
-  return (error) => {
-    if (isRecordNotFound(error)) throw new NotFoundError(`User ${id} not found`);
-    throw error;
-  };
 }
 
 function duplicateEmail(error: unknown): never {
@@ -89,7 +76,7 @@ export const userHandlers: Handlers = {
       data.role = staffRole(input.role);
       if (data.role === 'STAFF') await refuseToRemoveLastAdmin(db, input.id, 'demoted');
     }
-    const row = await db.staffUser.update({ where: { id: input.id }, data }).catch(notFound(input.id));
+    const row = await db.staffUser.update({ where: { id: input.id }, data }).catch(rethrowNotFound(`User ${input.id} not found`));
     // A new password ends every session; a new role reaches the user at their next refresh.
     if (input.passwordHash != null) await revokeRefreshTokens(db, row.id, now);
     return toUser(row);
@@ -97,7 +84,7 @@ export const userHandlers: Handlers = {
 
   'user.delete': async (input, { db, now }) => {
     await refuseToRemoveLastAdmin(db, input.id, 'deleted');
-    await db.staffUser.delete({ where: { id: input.id } }).catch(notFound(input.id));
+    await db.staffUser.delete({ where: { id: input.id } }).catch(rethrowNotFound(`User ${input.id} not found`));
     await revokeRefreshTokens(db, input.id, now);
     return {};
   },
