@@ -11,17 +11,14 @@
  * BENCH_DATABASE_URL overrides) and db/brand/category/product services at port-base + 11/4/5/6.
  * Prints a table and writes bench/results/catalog-<time>.json.
  */
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { RpcClient, createKafka, createLogger } from '@mart/common';
 import { mart } from '@mart/proto';
 import { Prisma, createDatabase } from '../db-service/src/database.ts';
 import { productSearchQuery } from '../db-service/src/handlers/product.handlers.ts';
 import { seedCatalog } from '../tools/seed.ts';
-import { ensureDatabase, startStack } from '../tools/stack.ts';
-import { REPO_ROOT } from '../tools/services.ts';
+import { saveResults, startBenchStack } from './bench.stack.ts';
 import { timeSequential, type LatencySummary } from './stats.ts';
 
 const { values } = parseArgs({
@@ -39,21 +36,15 @@ const requests = Number(values.requests);
 const warmup = Number(values.warmup);
 const portBase = Number(values['port-base']);
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/mart_bench_catalog';
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mart-bench-catalog-'));
 const logger = createLogger('bench', 'warn');
 
-await ensureDatabase(databaseUrl, { fresh: true });
-const stack = await startStack({
-  kafka: process.env.KAFKA_BROKERS
-    ? { brokers: process.env.KAFKA_BROKERS }
-    : { start: { dataDir: path.join(work, 'kafka'), port: portBase + 1192, controllerPort: portBase + 1193 } },
+const { stack, stop } = await startBenchStack({
+  name: 'catalog',
   databaseUrl,
-  keysDir: path.join(work, 'keys'),
-  logDir: path.join(work, 'logs'),
   services: ['db-service', 'brand-service', 'category-service', 'product-service'],
   ports: { 'db-service': portBase + 11, 'brand-service': portBase + 4, 'category-service': portBase + 5, 'product-service': portBase + 6 },
-  env: { LOG_LEVEL: 'warn', NODE_ENV: 'production' },
-  log: () => undefined,
+  kafkaPort: portBase + 1192,
+  allowExternalKafka: true,
 });
 const rpc = new RpcClient({
   kafka: createKafka({ clientId: 'bench-catalog', brokers: stack.brokers.split(','), logger }),
@@ -129,21 +120,10 @@ try {
   );
   console.log(indexes.length > 0 ? `trigram index used: ${indexes.join(', ')}` : 'WARNING: the search did not use the trigram indexes');
 
-  const out = path.join(REPO_ROOT, 'bench', 'results', `catalog-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(
-    out,
-    JSON.stringify(
-      { at: new Date().toISOString(), products, requests, warmup, q: values.q, category: values.category, seedMs: seed.ms, results, plan },
-      null,
-      2,
-    ),
-  );
-  console.log(`saved ${path.relative(REPO_ROOT, out)}`);
+  saveResults('catalog', { products, requests, warmup, q: values.q, category: values.category, seedMs: seed.ms, results, plan });
   if (indexes.length === 0) process.exitCode = 1;
 } finally {
   await rpc.stop();
   await prisma.$disconnect();
-  await stack.stop();
-  fs.rmSync(work, { recursive: true, force: true });
+  await stop();
 }

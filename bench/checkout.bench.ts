@@ -12,12 +12,11 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { RpcClient, createKafka, createLogger } from '@mart/common';
 import { mintToken } from '@mart/common/testing';
-import { ensureDatabase, startStack } from '../tools/stack.ts';
-import { REPO_ROOT, serviceDefinition } from '../tools/services.ts';
+import { serviceDefinition } from '../tools/services.ts';
+import { saveResults, startBenchStack } from './bench.stack.ts';
 import { summarize } from './stats.ts';
 
 const { values } = parseArgs({
@@ -31,21 +30,17 @@ const concurrency = Number(values.concurrency);
 const durationMs = Number(values.seconds) * 1000;
 const offset = Number(values['port-offset']);
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/mart_bench';
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mart-bench-checkout-'));
 const services = ['db-service', 'inventory-service', 'order-service', 'payment-service', 'notification-service'] as const;
 const logger = createLogger('bench', 'silent');
 
-await ensureDatabase(databaseUrl, { fresh: true });
-const stack = await startStack({
-  kafka: { start: { dataDir: path.join(work, 'kafka'), port: 9092 + offset, controllerPort: 9093 + offset } },
+const { stack, stop } = await startBenchStack({
+  name: 'checkout',
   databaseUrl,
-  keysDir: path.join(work, 'keys'),
-  logDir: path.join(work, 'logs'),
   services,
   ports: Object.fromEntries(services.map((name) => [name, serviceDefinition(name).port + offset])),
+  kafkaPort: 9092 + offset,
   // The simulated provider and the local mail transport: no Stripe or Gmail variables.
-  env: { LOG_LEVEL: 'warn', NODE_ENV: 'production', STRIPE_SECRET_KEY: '', GMAIL_CLIENT_ID: '', NOTIFICATION_POLL_MS: '1000' },
-  log: () => undefined,
+  env: { STRIPE_SECRET_KEY: '', GMAIL_CLIENT_ID: '', NOTIFICATION_POLL_MS: '1000' },
 });
 const rpc = new RpcClient({
   kafka: createKafka({ clientId: 'bench-checkout', brokers: stack.brokers.split(','), logger }),
@@ -149,15 +144,11 @@ try {
     },
     '… → paid email recorded': { 'checkouts/s': result.checkoutsWithEmailPerSecond, completed: emails },
   });
-  const out = path.join(REPO_ROOT, 'bench', 'results', `checkout-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify({ at: new Date().toISOString(), ...result }, null, 2));
-  console.log(`saved ${path.relative(REPO_ROOT, out)}`);
+  saveResults('checkout', { ...result });
   if (failures > 0 || emails < latencies.length) process.exitCode = 1;
 } finally {
   await rpc.stop();
-  await stack.stop();
-  fs.rmSync(work, { recursive: true, force: true });
+  await stop();
 }
 
 async function productInStock(client: RpcClient): Promise<string> {

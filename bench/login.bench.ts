@@ -13,14 +13,13 @@
  * bench/results/login-<time>.json.
  */
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { hashPassword } from '@mart/common';
-import { ensureDatabase, startStack } from '../tools/stack.ts';
 import { REPO_ROOT } from '../tools/services.ts';
+import { saveResults, startBenchStack } from './bench.stack.ts';
 
 const { values } = parseArgs({
   options: {
@@ -37,7 +36,6 @@ const connections = Number(values.connections);
 const kafkaPort = Number(values['kafka-port']);
 const portOffset = Number(values['port-offset']);
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/mart_bench_login';
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mart-bench-login-'));
 const autocannon = path.join(REPO_ROOT, 'node_modules', 'autocannon', 'autocannon.js');
 
 async function medianHashMs(cost: number): Promise<number> {
@@ -78,20 +76,16 @@ function loadTest(url: string, body: string): Promise<AutocannonResult> {
 const hashMs: Record<number, number> = {};
 for (let cost = 8; cost <= 13; cost++) hashMs[cost] = await medianHashMs(cost);
 
-await ensureDatabase(databaseUrl, { fresh: true });
-const stack = await startStack({
-  kafka: process.env.KAFKA_BROKERS
-    ? { brokers: process.env.KAFKA_BROKERS }
-    : { start: { dataDir: path.join(work, 'kafka'), port: kafkaPort, controllerPort: kafkaPort + 1 } },
+const { stack, stop } = await startBenchStack({
+  name: 'login',
   databaseUrl,
-  keysDir: path.join(work, 'keys'),
-  logDir: path.join(work, 'logs'),
   services: ['db-service', 'auth-service', 'customer-service'],
   ports: { 'db-service': 8011 + portOffset, 'auth-service': 8001 + portOffset, 'customer-service': 8003 + portOffset },
+  kafkaPort,
+  allowExternalKafka: true,
   // The per-account limit counts logins in flight, so with more connections than it allows this
   // one account would be answered 429; the limiter still runs, it just cannot trip.
-  env: { LOG_LEVEL: 'warn', NODE_ENV: 'production', LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000000' },
-  log: () => undefined,
+  env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000000' },
 });
 
 const database = new pg.Pool({ connectionString: databaseUrl, max: 1 });
@@ -124,15 +118,8 @@ try {
   console.log(`\nPOST /auth/login, one auth-service instance, ${connections} connections for ${duration} s each (autocannon):`);
   console.table(results);
 
-  const out = path.join(REPO_ROOT, 'bench', 'results', `login-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(
-    out,
-    JSON.stringify({ at: new Date().toISOString(), cores: os.cpus().length, connections, duration, hashMs, results }, null, 2),
-  );
-  console.log(`saved ${path.relative(REPO_ROOT, out)}`);
+  saveResults('login', { cores: os.cpus().length, connections, duration, hashMs, results });
 } finally {
   await database.end();
-  await stack.stop();
-  fs.rmSync(work, { recursive: true, force: true });
+  await stop();
 }

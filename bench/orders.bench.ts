@@ -13,13 +13,11 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { RpcClient, createKafka, createLogger } from '@mart/common';
 import { mintToken } from '@mart/common/testing';
-import { ensureDatabase, startStack } from '../tools/stack.ts';
-import { residentKib } from '../tools/process.ts';
-import { REPO_ROOT, serviceDefinition } from '../tools/services.ts';
+import { serviceDefinition } from '../tools/services.ts';
+import { rssMiB, saveResults, startBenchStack } from './bench.stack.ts';
 import { timeSequential, type LatencySummary } from './stats.ts';
 
 const { values } = parseArgs({
@@ -33,20 +31,15 @@ const requests = Number(values.requests);
 const warmup = Number(values.warmup);
 const offset = Number(values['port-offset']);
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/mart_bench';
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mart-bench-orders-'));
 const services = ['db-service', 'inventory-service', 'order-service'] as const;
 const logger = createLogger('bench', 'silent');
 
-await ensureDatabase(databaseUrl, { fresh: true });
-const stack = await startStack({
-  kafka: { start: { dataDir: path.join(work, 'kafka'), port: 9092 + offset, controllerPort: 9093 + offset } },
+const { stack, stop } = await startBenchStack({
+  name: 'orders',
   databaseUrl,
-  keysDir: path.join(work, 'keys'),
-  logDir: path.join(work, 'logs'),
   services,
   ports: Object.fromEntries(services.map((name) => [name, serviceDefinition(name).port + offset])),
-  env: { LOG_LEVEL: 'warn', NODE_ENV: 'production' },
-  log: () => undefined,
+  kafkaPort: 9092 + offset,
 });
 const rpc = new RpcClient({
   kafka: createKafka({ clientId: 'bench-orders', brokers: stack.brokers.split(','), logger }),
@@ -75,11 +68,7 @@ try {
   results['POST /orders, 1 line'] = await timeSequential(requests, warmup, placeOrder(1));
   results['POST /orders, 3 lines'] = await timeSequential(requests, warmup, placeOrder(3));
 
-  const rss = Object.fromEntries(
-    [...stack.services.map((s) => [s.name, s.pid] as const), ...(stack.kafkaPid ? [['kafka broker', stack.kafkaPid] as const] : [])].map(
-      ([name, pid]) => [name, Math.round((residentKib(pid) ?? 0) / 1024)],
-    ),
-  );
+  const rss = rssMiB(stack);
   console.log(`\nMart order placement, ${requests} sequential requests after ${warmup} warm-up, ${os.cpus().length} cores\n`);
   console.table(
     Object.fromEntries(
@@ -91,14 +80,10 @@ try {
   );
   console.log('RSS MiB:', rss);
 
-  const out = path.join(REPO_ROOT, 'bench', 'results', `orders-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify({ at: new Date().toISOString(), requests, warmup, rssMiB: rss, results }, null, 2));
-  console.log(`saved ${path.relative(REPO_ROOT, out)}`);
+  saveResults('orders', { requests, warmup, rssMiB: rss, results });
 } finally {
   await rpc.stop();
-  await stack.stop();
-  fs.rmSync(work, { recursive: true, force: true });
+  await stop();
 }
 
 /** Three products with stock enough for every order, and a customer token to buy them with. */

@@ -11,38 +11,26 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { noDelaySocketFactory } from '@mart/common';
 import { mintToken } from '@mart/common/testing';
 import { createDatabase } from '../db-service/src/database.ts';
-import { ensureDatabase, startStack } from '../tools/stack.ts';
-import { residentKib } from '../tools/process.ts';
-import { REPO_ROOT } from '../tools/services.ts';
+import { rssMiB, saveResults, startBenchStack } from './bench.stack.ts';
 import { summarize, timeSequential, type LatencySummary } from './stats.ts';
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '2000' }, warmup: { type: 'string', default: '300' } } });
 const requests = Number(values.requests);
 const warmup = Number(values.warmup);
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/mart_bench';
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mart-bench-'));
-
-await ensureDatabase(databaseUrl, { fresh: true });
-const started = performance.now();
-const stack = await startStack({
-  kafka: process.env.KAFKA_BROKERS
-    ? { brokers: process.env.KAFKA_BROKERS }
-    : { start: { dataDir: path.join(work, 'kafka'), port: 29192, controllerPort: 29193 } },
+const { stack, readyMs, stop } = await startBenchStack({
+  name: 'roundtrip',
   databaseUrl,
-  keysDir: path.join(work, 'keys'),
-  logDir: path.join(work, 'logs'),
   services: ['db-service', 'brand-service'],
   ports: { 'db-service': 28011, 'brand-service': 28004 },
-  env: { LOG_LEVEL: 'warn', NODE_ENV: 'production' },
-  log: () => undefined,
+  kafkaPort: 29192,
+  allowExternalKafka: true,
 });
-const readyMs = performance.now() - started;
 
 try {
   const brandUrl = stack.urls['brand-service']!;
@@ -71,11 +59,7 @@ try {
 
   results['bare Kafka round trip (no database)'] = await kafkaRoundTrip(stack.brokers, requests, warmup);
 
-  const rss = Object.fromEntries(
-    [...stack.services.map((s) => [s.name, s.pid] as const), ...(stack.kafkaPid ? [['kafka broker', stack.kafkaPid] as const] : [])].map(
-      ([name, pid]) => [name, Math.round((residentKib(pid) ?? 0) / 1024)],
-    ),
-  );
+  const rss = rssMiB(stack);
 
   console.log(`\nMart round trip, ${requests} sequential requests after ${warmup} warm-up, ${os.cpus().length} cores\n`);
   console.table(
@@ -89,13 +73,9 @@ try {
   console.log(`stack start to all-ready: ${(readyMs / 1000).toFixed(1)} s (broker ${stack.kafkaPid ? 'started here' : 'external'})`);
   console.log('RSS MiB:', rss);
 
-  const out = path.join(REPO_ROOT, 'bench', 'results', `roundtrip-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify({ at: new Date().toISOString(), requests, warmup, readyMs, rssMiB: rss, results }, null, 2));
-  console.log(`saved ${path.relative(REPO_ROOT, out)}`);
+  saveResults('roundtrip', { requests, warmup, readyMs, rssMiB: rss, results });
 } finally {
-  await stack.stop();
-  fs.rmSync(work, { recursive: true, force: true });
+  await stop();
 }
 
 /** produce → consume → produce → consume between two kafkajs clients, as Mart's rpc does, minus the database. */
