@@ -3,6 +3,10 @@
  * PostgreSQL. Unless KAFKA_BROKERS / DATABASE_URL say otherwise it brings its own broker (ports
  * 19092/19093), a fresh `mart_test` database and, for e2e, a stack on the dev ports + 10000, so
  * it runs beside a dev stack. Everything it starts is stopped again, whatever happens.
+ *
+ *   npm test                                   every suite
+ *   npm test -- e2e                            only the named suites (unit, integration, e2e)
+ *   npm test -- e2e --spec 'tools/test/abuse*'  only these files of them: quick turns while working
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fsp from 'node:fs/promises';
@@ -10,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 
 import { startKafka, stopKafka } from './kafka.ts';
 import { commandLineOf, isRunning, once, readIfExists, seconds } from './process.ts';
@@ -65,7 +70,17 @@ const cleanUp = once(async () => {
 let runningMocha: ChildProcess | null = null;
 let interrupted = false;
 
+/** `[suite ...] [--spec glob ...]` from the command line; nothing means every suite, every file. */
+export function selectSuites(args: string[]): { suites: Suite[]; spec: string[] } {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { spec: { type: 'string', multiple: true } } });
+  const unknown = positionals.filter((name) => !SUITES.some((suite) => suite.name === name));
+  if (unknown.length > 0) throw new Error(`Unknown suite ${unknown.join(', ')}: choose from ${SUITES.map((s) => s.name).join(', ')}.`);
+  const suites = positionals.length === 0 ? SUITES : SUITES.filter((suite) => positionals.includes(suite.name));
+  return { suites, spec: values.spec ?? [] };
+}
+
 async function main(): Promise<number> {
+  const selection = selectSuites(process.argv.slice(2));
   process.once('SIGINT', () => void interrupt(130)).once('SIGTERM', () => void interrupt(143));
   await takeTurn();
   await stopLeftoversOfAnEarlierRun();
@@ -75,8 +90,8 @@ async function main(): Promise<number> {
 
   const [brokers, databaseUrl] = await Promise.all([testBroker(), testDatabase()]);
   const results: SuiteResult[] = [];
-  for (const suite of SUITES) {
-    const result = await runSuite(suite, brokers, databaseUrl);
+  for (const suite of selection.suites) {
+    const result = await runSuite(await narrowed(suite, selection.spec), brokers, databaseUrl);
     if (interrupted) break;
     if (result) results.push(result);
   }
@@ -153,6 +168,19 @@ async function testDatabase(): Promise<string> {
   if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
   await ensureDatabase(TEST_DATABASE_URL, { fresh: true });
   return TEST_DATABASE_URL;
+}
+
+/**
+ * The suite limited to the files matching `spec` (globs or paths). Mocha adds command-line specs to
+ * its config's, so a limited suite runs from a copy of the config with only these specs.
+ */
+async function narrowed(suite: Suite, spec: string[]): Promise<Suite> {
+  if (spec.length === 0) return suite;
+  const config = JSON.parse(await fsp.readFile(path.join(REPO_ROOT, suite.config), 'utf8')) as { spec?: string | string[] };
+  const wanted = (await findSpecFiles([config.spec ?? []].flat())).filter((file) => spec.some((glob) => globToRegExp(glob).test(file)));
+  const narrowedConfig = path.join(TEST_DIR, `${suite.name}.mocharc.json`);
+  await fsp.writeFile(narrowedConfig, JSON.stringify({ ...config, spec: wanted }));
+  return { ...suite, config: narrowedConfig };
 }
 
 /** Null when the suite has no test files yet: mocha would fail on that, and it is no failure. */
@@ -280,7 +308,7 @@ function printSummary(results: SuiteResult[]): void {
 }
 
 async function readMochaConfig(configFile: string): Promise<{ spec: string[] }> {
-  const config = JSON.parse(await fsp.readFile(path.join(REPO_ROOT, configFile), 'utf8')) as {
+  const config = JSON.parse(await fsp.readFile(path.resolve(REPO_ROOT, configFile), 'utf8')) as {
     spec?: string | string[];
   };
   return { spec: [config.spec ?? []].flat() };

@@ -4,9 +4,27 @@ import path from 'node:path';
 
 import { expect } from 'chai';
 
-import { findSpecFiles, globToRegExp, parseMochaCounts } from '../test.ts';
+import { findSpecFiles, globToRegExp, parseMochaCounts, selectSuites } from '../test.ts';
 
 describe('test runner', () => {
+  describe('selectSuites', () => {
+    it('runs every suite and file when nothing is named', () => {
+      const { suites, spec } = selectSuites([]);
+      expect(suites.map((suite) => suite.name)).to.deep.equal(['unit', 'integration', 'e2e']);
+      expect(spec).to.deep.equal([]);
+    });
+
+    it('keeps the named suites in run order, with the files asked for', () => {
+      const { suites, spec } = selectSuites(['e2e', 'unit', '--spec', 'tools/test/a*', '--spec', 'x.ts']);
+      expect(suites.map((suite) => suite.name)).to.deep.equal(['unit', 'e2e']);
+      expect(spec).to.deep.equal(['tools/test/a*', 'x.ts']);
+    });
+
+    it('refuses a suite that does not exist', () => {
+      expect(() => selectSuites(['e2e', 'chaos'])).to.throw(/Unknown suite chaos/);
+    });
+  });
+
   describe('parseMochaCounts', () => {
     it('reads the totals of the spec reporter, colours or not', () => {
       const output =
