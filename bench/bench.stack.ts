@@ -27,6 +27,8 @@ export async function startBenchStack(options: {
   /** Use the broker in KAFKA_BROKERS when it is set, instead of starting one. */
   allowExternalKafka?: boolean;
   env?: Record<string, string>;
+  /** Leave the logs (and broker data) behind, for a look after a failure. */
+  keepWork?: boolean;
 }): Promise<BenchStack> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), `mart-bench-${options.name}-`));
   await ensureDatabase(options.databaseUrl, { fresh: true });
@@ -49,7 +51,8 @@ export async function startBenchStack(options: {
     readyMs: performance.now() - started,
     stop: async () => {
       await stack.stop();
-      fs.rmSync(work, { recursive: true, force: true });
+      if (options.keepWork) console.log(`logs kept in ${path.join(work, 'logs')}`);
+      else fs.rmSync(work, { recursive: true, force: true });
     },
   };
 }

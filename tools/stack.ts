@@ -82,6 +82,8 @@ export interface Stack {
   kafkaPid: number | null;
   keys: JwtKeyFiles;
   stop: () => Promise<void>;
+  /** Starts one more instance of a service at `port`, with an INSTANCE_ID of its own (scale-out). */
+  addInstance: (name: ServiceName, port: number) => Promise<RunningService>;
 }
 
 export interface JwtKeyFiles {
@@ -130,16 +132,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     if (options.stateFile) await fsp.rm(options.stateFile, { force: true });
   });
 
-  const launchAndWait = async (name: ServiceName) => {
-    const port = portOf(name);
+  const launchAndWait = async (name: ServiceName, port = portOf(name), instanceEnv: NodeJS.ProcessEnv = {}) => {
     const env = serviceEnv(name, {
       port,
       brokers: kafka.brokers,
       databaseUrl: options.databaseUrl,
       keys,
-      extra: options.env,
+      extra: { ...options.env, ...instanceEnv },
     });
-    const logFile = path.join(options.logDir, `${name}.log`);
+    const logFile = path.join(options.logDir, port === portOf(name) ? `${name}.log` : `${name}-${port}.log`);
     const service = launchService(name, { rootDir, port, env, logFile, echo: !!options.echo && !options.detached });
     launched.push(service);
     service.child.once('exit', (code, signal) => {
@@ -147,13 +148,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     await recordState();
     await waitUntilReady(service, options.readyTimeoutMs ?? READY_TIMEOUT_MS);
+    return service;
   };
 
   try {
     await recordState();
     // Every other service calls db-service over Kafka, so it must be ready before they start.
     const waves = [names.filter((name) => name === 'db-service'), names.filter((name) => name !== 'db-service')];
-    for (const wave of waves) await Promise.all(wave.map(launchAndWait));
+    for (const wave of waves) await Promise.all(wave.map((name) => launchAndWait(name)));
   } catch (error) {
     await stop();
     throw error;
@@ -167,6 +169,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     kafkaPid: kafka.broker?.pid ?? null,
     keys,
     stop,
+    addInstance: async (name, port) => {
+      await assertPortFree(port, name);
+      const { pid, url, logFile } = await launchAndWait(name, port, { INSTANCE_ID: `${name}-${port}` });
+      return { name, pid, url, logFile };
+    },
   };
 }
 
