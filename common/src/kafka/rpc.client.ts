@@ -144,12 +144,14 @@ export class RpcClient {
     reply.catch(() => undefined);
     metrics.rpcPending.set(this.pending.size);
 
-    try {
-      await this.producer.send({ topic: definition.topic, messages: [{ key: key ?? null, value, headers: messageHeaders }] });
-    } catch (error) {
-      this.pending.get(correlationId)?.reject(new UnavailableError(`Kafka is unavailable: ${(error as Error).message}`));
-      this.pending.delete(correlationId);
-    }
+    // Not awaited before the reply: while the broker is away a send can take far longer than the
+    // deadline, and the caller must still get its 504 on time (seen in the fault suite).
+    this.producer
+      .send({ topic: definition.topic, messages: [{ key: key ?? null, value, headers: messageHeaders }] })
+      .catch((error: unknown) => {
+        this.pending.get(correlationId)?.reject(new UnavailableError(`Kafka is unavailable: ${(error as Error).message}`));
+        this.pending.delete(correlationId);
+      });
 
     try {
       const message = await reply;
