@@ -34,10 +34,21 @@ export function isRecordNotFound(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === recordNotFound;
 }
 
+// Prisma's "can't reach", "timed out" and "server closed the connection"; PostgreSQL's classes
+// 08 (connection exception) and 57P (operator intervention: shutdown, starting up).
+const connectionFailureCodes = /^(P1001|P1002|P1017|08...|57P0[1-3])$/;
+
 function isConnectionFailure(error: unknown): boolean {
   if (error instanceof Prisma.PrismaClientInitializationError) return true;
+  // The adapter's cause sits in meta, not in `cause`: a stopped server must not look like a bug (500).
+  const adapterCause = (error as { meta?: { driverAdapterError?: { cause?: { kind?: string; code?: string } } } })?.meta?.driverAdapterError
+    ?.cause;
+  if (adapterCause?.kind === 'DatabaseNotReachable') return true;
+  for (const code of [(error as { code?: unknown })?.code, adapterCause?.code]) {
+    if (typeof code === 'string' && connectionFailureCodes.test(code)) return true;
+  }
   const text = `${(error as Error)?.message ?? ''} ${String((error as { cause?: unknown })?.cause ?? '')}`;
-  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|connection timeout|terminating connection|DatabaseNotReachable|the database system is (starting up|shutting down)/i.test(
+  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|connection timeout|terminating connection|not queryable|DatabaseNotReachable|the database system is (starting up|shutting down)/i.test(
     text,
   );
 }
