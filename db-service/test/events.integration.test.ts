@@ -69,7 +69,8 @@ describe('EventConsumer over the outbox (real broker and PostgreSQL)', function 
     try {
       for (const kind of ['plain', 'flaky', 'reject', 'after'])
         await rpc.call('brand.create', { id: randomUUID(), name: `${kind} ${tag}` });
-      await eventually(() => seen.has(`after ${tag}`));
+      // Events of different brands travel on different partitions, which are handled independently.
+      await eventually(() => ['plain', 'flaky', 'after'].every((kind) => seen.has(`${kind} ${tag}`)));
       expect(seen.get(`plain ${tag}`)).to.equal(1);
       expect(seen.get(`flaky ${tag}`)).to.equal(1);
       expect(seen.has(`reject ${tag}`)).to.equal(false);

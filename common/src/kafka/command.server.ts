@@ -7,7 +7,7 @@ import { traceIdOf } from '../tracing.ts';
 import { DeadLetterPublisher } from './dead-letter.ts';
 import { consumerRetry, createProducer, ensureTopics, headerString, trackConsumerLag } from './kafka.ts';
 import { OffsetCommitter } from './offset.committer.ts';
-import { partitions } from '@mart/proto';
+import { PartitionQueues } from './partition.queues.ts';
 
 /** A reply ready to send: the encoded reply message, or an encoded mart.common.Error. */
 export interface EncodedReply {
@@ -39,6 +39,10 @@ const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 class PoisonMessage extends Error {}
 
+function commandTopics(): string[] {
+  return [...new Set(Object.values(commands).map((definition) => definition.topic))];
+}
+
 /**
  * Consumes every command topic in one consumer group (instances share partitions), hands each
  * command to the executor and publishes the reply to the caller's reply topic. A message that
@@ -49,6 +53,7 @@ export class CommandServer {
   private readonly producer: Producer;
   private readonly deadLetters: DeadLetterPublisher;
   private readonly committer: OffsetCommitter;
+  private readonly queues: PartitionQueues;
   private assigned = false;
 
   constructor(private readonly options: { kafka: Kafka; groupId: string; execute: CommandExecutor; logger: Logger }) {
@@ -63,6 +68,12 @@ export class CommandServer {
       retry: consumerRetry,
     });
     this.committer = new OffsetCommitter(this.consumer, 1000, options.logger);
+    this.queues = new PartitionQueues({
+      consumer: this.consumer,
+      committer: this.committer,
+      logger: options.logger,
+      handle: (topic, partition, message) => this.handle(topic, partition, message),
+    });
     trackConsumerLag(this.consumer, options.groupId);
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       this.assigned = true;
@@ -83,23 +94,19 @@ export class CommandServer {
     await ensureTopics(this.options.kafka, allTopics());
     await this.producer.connect();
     await this.consumer.connect();
-    const commandTopics = [...new Set(Object.values(commands).map((definition) => definition.topic))];
     // A new group starts at the beginning so no command sent before it first joined is missed;
     // old commands are past their deadline and skipped cheaply.
-    await this.consumer.subscribe({ topics: commandTopics, fromBeginning: true });
+    await this.consumer.subscribe({ topics: commandTopics(), fromBeginning: true });
     await this.consumer.run({
-      // Partitions are independent aggregates; within one partition order is kept.
-      partitionsConsumedConcurrently: partitions.commands,
       autoCommit: false,
-      eachMessage: async ({ topic, partition, message }) => {
-        await this.handle(topic, partition, message);
-        this.committer.handled(topic, partition, message.offset);
-      },
+      // Partitions are independent aggregates, each handled in order in its own lane.
+      eachMessage: async ({ topic, partition, message }) => this.queues.push(topic, partition, message),
     });
     this.committer.start();
   }
 
   async stop(): Promise<void> {
+    await this.queues.drain(commandTopics(), 5000);
     await this.committer.stop();
     await this.consumer.disconnect();
     await this.producer.disconnect();

@@ -8,6 +8,7 @@ import { childTraceparent, traceIdOf, withTraceparent } from '../tracing.ts';
 import { DeadLetterPublisher } from './dead-letter.ts';
 import { consumerRetry, createProducer, ensureTopics, headerString, trackConsumerLag } from './kafka.ts';
 import { OffsetCommitter } from './offset.committer.ts';
+import { PartitionQueues } from './partition.queues.ts';
 
 export interface EventMeta {
   eventId: string;
@@ -45,6 +46,7 @@ export class EventConsumer {
   private readonly producer: Producer;
   private readonly deadLetters: DeadLetterPublisher;
   private readonly committer: OffsetCommitter;
+  private readonly queues: PartitionQueues;
   private running = false;
   private assigned = false;
 
@@ -60,6 +62,12 @@ export class EventConsumer {
       retry: consumerRetry,
     });
     this.committer = new OffsetCommitter(this.consumer, 1000, options.logger);
+    this.queues = new PartitionQueues({
+      consumer: this.consumer,
+      committer: this.committer,
+      logger: options.logger,
+      handle: (topic, partition, message) => this.handle(topic, partition, message),
+    });
     trackConsumerLag(this.consumer, options.groupId);
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       this.assigned = true;
@@ -75,8 +83,7 @@ export class EventConsumer {
   }
 
   async start(): Promise<void> {
-    const names = Object.keys(this.options.handlers) as EventName[];
-    const topics = [...new Set(names.map((name) => events[name].topic))];
+    const topics = this.topics();
     this.running = true;
     await ensureTopics(this.options.kafka, allTopics());
     await this.producer.connect();
@@ -85,23 +92,27 @@ export class EventConsumer {
     await this.consumer.subscribe({ topics, fromBeginning: true });
     await this.consumer.run({
       autoCommit: false,
-      partitionsConsumedConcurrently: 3,
-      eachMessage: async ({ topic, partition, message, heartbeat }) => {
-        await this.handle(topic, partition, message, heartbeat);
-        this.committer.handled(topic, partition, message.offset);
-      },
+      // Each partition is handled in order in its own lane; a slow one holds up no other.
+      eachMessage: async ({ topic, partition, message }) => this.queues.push(topic, partition, message),
     });
     this.committer.start();
   }
 
   async stop(): Promise<void> {
+    // Handlers retrying in place give up at once; what they did not finish is read again later.
     this.running = false;
+    await this.queues.drain(this.topics(), 5000);
     await this.committer.stop();
     await this.consumer.disconnect();
     await this.producer.disconnect();
   }
 
-  private async handle(topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<void> {
+  private topics(): string[] {
+    const names = Object.keys(this.options.handlers) as EventName[];
+    return [...new Set(names.map((name) => events[name].topic))];
+  }
+
+  private async handle(topic: string, partition: number, message: KafkaMessage): Promise<void> {
     const type = headerString(message.headers?.[headers.type]);
     const eventId = headerString(message.headers?.[headers.eventId]);
     if (!type || !isEventName(type) || !eventId) {
@@ -140,8 +151,9 @@ export class EventConsumer {
           'event handling failed; retrying',
         );
         await new Promise((resolve) => setTimeout(resolve, delay));
-        await heartbeat();
       }
     }
+    // Stopping mid-retry: the event must not count as handled, so its offset is not committed.
+    throw new Error(`stopped before ${type} ${eventId} was handled`);
   }
 }

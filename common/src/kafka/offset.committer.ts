@@ -22,6 +22,11 @@ export class OffsetCommitter {
     this.pending.set(`${topic}\u0000${partition}`, { topic, partition, offset: (BigInt(offset) + 1n).toString() });
   }
 
+  /** Drops the uncommitted position of a partition this consumer no longer owns. */
+  forget(topic: string, partition: number): void {
+    this.pending.delete(`${topic}\u0000${partition}`);
+  }
+
   start(): void {
     this.timer = setInterval(() => void this.flush(), this.intervalMs);
     this.timer.unref();
