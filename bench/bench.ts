@@ -134,6 +134,7 @@ async function measure(row: Omit<Row, 'result'>, runs: () => Promise<RawRun>[]):
   const result = combine(raw);
   for (const example of new Set(raw.flatMap((run) => run.errorExamples ?? []))) log(`  error: ${example}`);
   log(`  p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${result.rps}/s, ${result.errors} errors`);
+  for (const [step, latency] of Object.entries(result.steps ?? {})) log(`    ${step}: p50 ${latency.p50} ms, p99 ${latency.p99} ms`);
   rows.push({ ...row, result });
   return result;
 }
@@ -213,10 +214,11 @@ try {
   ] as const) {
     if (!wants(workload)) continue;
     const label = `B1 ${workload} Express+Prisma`;
-    await measure({ key: `${workload}.rate`, workload: name, mode: 'rate', load: rateLoad, baseline: `B1/${workload}.rate` }, () => [
-      http(productUrl, paths, rateShape),
-    ]);
-    await measure({ key: `B1/${workload}.rate`, workload: label, mode: 'rate', load: rateLoad }, () => [
+    await measure(
+      { key: `${workload}.rate`, workload: name, mode: 'rate', rate: settings.rate, load: rateLoad, baseline: `B1/${workload}.rate` },
+      () => [http(productUrl, paths, rateShape)],
+    );
+    await measure({ key: `B1/${workload}.rate`, workload: label, mode: 'rate', rate: settings.rate, load: rateLoad }, () => [
       http(baselineUrl, paths, rateShape),
     ]);
     await measure({ key: `${workload}.max`, workload: name, mode: 'max', load: maxLoad, baseline: `B1/${workload}.max` }, () => [
@@ -265,13 +267,14 @@ try {
       pollMs: 10,
       timeoutMs: 30_000,
     } satisfies CheckoutPlan);
-  const checkoutRateLoad = `${settings.checkoutRate}/s`;
+  const checkoutRateLoad = `${settings.checkoutRate}/s, ≤ ${settings.checkoutConcurrency} in flight`;
   const checkoutMaxLoad = `${settings.checkoutConcurrency} customers`;
   const orderUrl = stack.urls['order-service']!;
   if (wants('W3')) {
-    await measure({ key: 'W3.rate', workload: 'W3 checkout to PAID', mode: 'rate', load: checkoutRateLoad }, () => [
-      checkouts(orderUrl, 'rate', 1),
-    ]);
+    await measure(
+      { key: 'W3.rate', workload: 'W3 checkout to PAID', mode: 'rate', rate: settings.checkoutRate, load: checkoutRateLoad },
+      () => [checkouts(orderUrl, 'rate', 1)],
+    );
     await measure({ key: 'W3.max', workload: 'W3 checkout to PAID', mode: 'max', load: checkoutMaxLoad }, () => [
       checkouts(orderUrl, 'max', 1),
     ]);
@@ -289,9 +292,10 @@ try {
       throw new Error(`could not register the login customer: ${registered.status} ${await registered.text()}`);
     const login = { method: 'POST' as const, body: JSON.stringify({ email, password }), headers: { 'content-type': 'application/json' } };
     const authUrl = stack.urls['auth-service']!;
-    await measure({ key: 'W4.rate', workload: 'W4 POST /auth/login', mode: 'rate', load: `${settings.loginRate}/s` }, () => [
-      http(authUrl, ['/auth/login'], { rate: settings.loginRate, connections: 2 }, login),
-    ]);
+    await measure(
+      { key: 'W4.rate', workload: 'W4 POST /auth/login', mode: 'rate', rate: settings.loginRate, load: `${settings.loginRate}/s` },
+      () => [http(authUrl, ['/auth/login'], { rate: settings.loginRate, connections: 2 }, login)],
+    );
     await measure({ key: 'W4.max', workload: 'W4 POST /auth/login', mode: 'max', load: `${settings.loginConnections} conn` }, () => [
       http(authUrl, ['/auth/login'], { connections: settings.loginConnections }, login),
     ]);
@@ -314,14 +318,23 @@ try {
       rate: shape.rate === undefined ? undefined : shape.rate / 2,
       connections: Math.max(1, Math.round(shape.connections / 2)),
     });
-    await measure({ key: 'W1x2.rate', workload: 'W1 on 2 instances', mode: 'rate', load: rateLoad, baseline: 'W1.rate' }, () =>
-      productUrls.map((url) => http(url, w1Paths, half(rateShape))),
+    await measure(
+      { key: 'W1x2.rate', workload: 'W1 on 2 instances', mode: 'rate', rate: settings.rate, load: rateLoad, baseline: 'W1.rate' },
+      () => productUrls.map((url) => http(url, w1Paths, half(rateShape))),
     );
     await measure({ key: 'W1x2.max', workload: 'W1 on 2 instances', mode: 'max', load: maxLoad, baseline: 'W1.max' }, () =>
       productUrls.map((url) => http(url, w1Paths, half(maxShape))),
     );
-    await measure({ key: 'W3x2.rate', workload: 'W3 on 2 instances', mode: 'rate', load: checkoutRateLoad, baseline: 'W3.rate' }, () =>
-      orderUrls.map((url) => checkouts(url, 'rate', 2)),
+    await measure(
+      {
+        key: 'W3x2.rate',
+        workload: 'W3 on 2 instances',
+        mode: 'rate',
+        rate: settings.checkoutRate,
+        load: checkoutRateLoad,
+        baseline: 'W3.rate',
+      },
+      () => orderUrls.map((url) => checkouts(url, 'rate', 2)),
     );
     await measure({ key: 'W3x2.max', workload: 'W3 on 2 instances', mode: 'max', load: checkoutMaxLoad, baseline: 'W3.max' }, () =>
       orderUrls.map((url) => checkouts(url, 'max', 2)),
@@ -342,7 +355,9 @@ try {
   );
   console.log(formatTable(rows, checks));
   if (w1OverKafka)
-    console.log(`\nW1 / B2 (share of a W1 request that is the bare Kafka round trip): p50 ×${w1OverKafka.p50}, p99 ×${w1OverKafka.p99}`);
+    console.log(
+      `\nW1 / B2 at ${settings.rate}/s: a W1 request takes p50 ×${w1OverKafka.p50}, p99 ×${w1OverKafka.p99} the bare Kafka round trip`,
+    );
   console.log(`\nTargets: ${checks.filter((check) => check.pass).length} PASS, ${checks.filter((check) => !check.pass).length} MISS`);
   for (const check of checks) console.log(`  ${check.pass ? 'PASS' : 'MISS'}  ${check.row}  ${check.name}  (measured ${check.value})`);
   console.log('\nRSS MiB at the end:', rssAtEnd);

@@ -48,8 +48,10 @@ async function call(
   return JSON.parse(text) as { id?: string; status?: string };
 }
 
-async function checkout(plan: CheckoutPlan, token: string): Promise<void> {
-  const deadline = performance.now() + plan.timeoutMs;
+/** One checkout; resolves with how long each step took, in milliseconds. */
+async function checkout(plan: CheckoutPlan, token: string): Promise<Record<string, number>> {
+  const started = performance.now();
+  const deadline = started + plan.timeoutMs;
   const order = await call(
     `${plan.orderUrl}/orders`,
     token,
@@ -60,10 +62,13 @@ async function checkout(plan: CheckoutPlan, token: string): Promise<void> {
     },
     201,
   );
+  const placed = performance.now();
   await call(`${plan.paymentUrl}/payments`, token, { method: 'POST', body: { orderId: order.id, paymentMethod: 'pm_card_visa' } }, 201);
+  const paid = performance.now();
   for (;;) {
     const current = await call(`${plan.orderUrl}/orders/${String(order.id)}`, token, {}, 200);
-    if (current.status === 'PAID') return;
+    if (current.status === 'PAID')
+      return { 'POST /orders': placed - started, 'POST /payments': paid - placed, 'until PAID': performance.now() - paid };
     if (performance.now() > deadline)
       throw new Error(`order ${String(order.id)} still ${String(current.status)} after ${plan.timeoutMs} ms`);
     await sleep(plan.pollMs);

@@ -15,15 +15,18 @@ export interface DrivePlan {
   concurrency: number;
 }
 
-export async function drive(plan: DrivePlan, seconds: number, operation: () => Promise<void>): Promise<RawRun> {
+/** `operation` may resolve with the duration of its steps, which are then kept per step. */
+export async function drive(plan: DrivePlan, seconds: number, operation: () => Promise<Record<string, number> | void>): Promise<RawRun> {
   const samples: number[] = [];
+  const steps: Record<string, number[]> = {};
   const errorExamples: string[] = [];
   let errors = 0;
   const one = async () => {
     const began = performance.now();
     try {
-      await operation();
+      const stepMs = await operation();
       samples.push(Math.round((performance.now() - began) * 1000) / 1000);
+      for (const [step, ms] of Object.entries(stepMs ?? {})) (steps[step] ??= []).push(Math.round(ms * 1000) / 1000);
     } catch (error) {
       errors++;
       if (errorExamples.length < 3) errorExamples.push(String(error));
@@ -52,5 +55,5 @@ export async function drive(plan: DrivePlan, seconds: number, operation: () => P
     await Promise.all(inFlight);
   }
   // Operations still running at the end are waited for and counted, so the window is a little longer.
-  return { samples, ok: samples.length, errors, seconds: (performance.now() - started) / 1000, errorExamples };
+  return { samples, ok: samples.length, errors, seconds: (performance.now() - started) / 1000, errorExamples, steps };
 }
