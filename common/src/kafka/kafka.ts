@@ -1,6 +1,16 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { Kafka, Partitioners, logLevel, type Consumer, type ISocketFactory, type LogEntry, type Producer } from 'kafkajs';
+import {
+  Kafka,
+  Partitioners,
+  logLevel,
+  type Consumer,
+  type ConsumerConfig,
+  type ConsumerRunConfig,
+  type ISocketFactory,
+  type LogEntry,
+  type Producer,
+} from 'kafkajs';
 import type { Logger } from '../logger.ts';
 import { metrics } from '../metrics.ts';
 
@@ -52,6 +62,51 @@ export function createKafka(options: { clientId: string; brokers: string[]; logg
 
 /** Consumer settings shared by Mart's consumers; a crashed consumer always restarts. */
 export const consumerRetry = { retries: 10, initialRetryTime: 200, maxRetryTime: 3000, restartOnFailure: async () => true };
+
+/**
+ * A consumer that does not stay stopped. kafkajs restarts a crashed consumer only after a retriable
+ * error; after a broker restart it can crash with a non-retriable one ("Failed to find group
+ * coordinator", seen in the fault suite) and then never consumes again, so a service stays unready
+ * for good. Such a crash runs it again (connect, then the same run config) with backoff.
+ */
+export function createConsumer(kafka: Kafka, config: ConsumerConfig, logger: Logger): Consumer {
+  const consumer = kafka.consumer(config);
+  const run = consumer.run.bind(consumer);
+  const disconnect = consumer.disconnect.bind(consumer);
+  let runConfig: ConsumerRunConfig | undefined;
+  let stopped = false;
+  consumer.run = (settings) => {
+    runConfig = settings;
+    stopped = false;
+    return run(settings);
+  };
+  consumer.disconnect = () => {
+    stopped = true;
+    return disconnect();
+  };
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (payload.restart || !runConfig) return;
+    const settings = runConfig;
+    void (async () => {
+      for (let delay = 1000; !stopped; delay = Math.min(delay * 2, 10_000)) {
+        logger.warn(
+          { groupId: payload.groupId, err: payload.error, retryInMs: delay },
+          'consumer stopped after a fatal error; restarting it',
+        );
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        if (stopped) return;
+        try {
+          await consumer.connect();
+          await run(settings);
+          return;
+        } catch (error) {
+          logger.warn({ groupId: payload.groupId, err: error }, 'restarting the consumer failed');
+        }
+      }
+    })();
+  });
+  return consumer;
+}
 
 /** A dead broker must surface as 503 within about a second, not after kafkajs' default minute. */
 export function createProducer(kafka: Kafka): Producer {
