@@ -1,4 +1,4 @@
-import { AppError, ConflictError, NotFoundError, UnavailableError } from '@mart/common';
+import { AppError, BadRequestError, ConflictError, NotFoundError, UnavailableError } from '@mart/common';
 import { Prisma } from './database.ts';
 
 // Prisma's error codes: https://www.prisma.io/docs/orm/reference/error-reference
@@ -38,6 +38,17 @@ export function isRecordNotFound(error: unknown): boolean {
 // 08 (connection exception) and 57P (operator intervention: shutdown, starting up).
 const connectionFailureCodes = /^(P1001|P1002|P1017|08...|57P0[1-3])$/;
 
+/**
+ * The database's refusal of a value its column type cannot hold (a non-UUID id, a non-date), as
+ * the driver adapter classifies it; undefined for any other error.
+ */
+function invalidInputValue(error: unknown): string | undefined {
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return undefined;
+  const cause = (error.meta as { driverAdapterError?: { cause?: { kind?: string; message?: string } } } | undefined)?.driverAdapterError
+    ?.cause;
+  return cause?.kind === 'InvalidInputValue' ? (cause.message ?? 'invalid input value') : undefined;
+}
+
 function isConnectionFailure(error: unknown): boolean {
   if (error instanceof Prisma.PrismaClientInitializationError) return true;
   // The adapter's cause sits in meta, not in `cause`: a stopped server must not look like a bug (500).
@@ -59,6 +70,9 @@ export function toAppError(error: unknown): AppError {
   if (uniqueViolation(error) !== undefined) return new ConflictError('A record with the same unique value already exists');
   if (isForeignKeyViolation(error)) return new ConflictError('The record is referenced by other records, or references a missing one');
   if (isRecordNotFound(error)) return new NotFoundError();
+  // A command the edge did not validate (a forged one, say) is the caller's error, not ours.
+  const invalid = invalidInputValue(error);
+  if (invalid !== undefined) return new BadRequestError(`Invalid input value: ${invalid}`);
   if (isConnectionFailure(error)) return new UnavailableError('The database is unavailable');
   return new AppError('internal', 'Internal error');
 }
