@@ -169,14 +169,18 @@ export class CommandServer {
     const commandId = header(headers.commandId);
     const correlationId = header(headers.correlationId);
     const replyTo = header(headers.replyTo);
-    const deadline = Number(header(headers.deadline));
+    // Digits only: Number('') is 0, which would pass an empty header off as long expired.
+    const deadlineHeader = header(headers.deadline) ?? '';
+    const deadline = /^\d+$/.test(deadlineHeader) ? Number(deadlineHeader) : Number.NaN;
     if (!commandId || !uuid.test(commandId)) throw new PoisonMessage('missing or invalid header: mart-command-id');
     if (!correlationId) throw new PoisonMessage('missing header: mart-correlation-id');
     if (!replyTo || !replyTo.startsWith('mart.replies.')) throw new PoisonMessage('missing or invalid header: mart-reply-to');
     if (!Number.isFinite(deadline)) throw new PoisonMessage('missing or invalid header: mart-deadline');
+    // A tombstone (null value) deletes a key in a compacted topic; it is never a command.
+    if (message.value === null) throw new PoisonMessage(`no value (tombstone) for ${name}`);
     let request: unknown;
     try {
-      request = definition.request.decode(message.value ?? Buffer.alloc(0));
+      request = definition.request.decode(message.value);
     } catch (error) {
       throw new PoisonMessage(`undecodable ${name}: ${(error as Error).message}`);
     }

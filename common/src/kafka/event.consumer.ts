@@ -123,6 +123,11 @@ export class EventConsumer {
       await this.deadLetters.publish({ topic, partition, message }, `not a Mart event: type=${type ?? '(none)'} id=${eventId ?? '(none)'}`);
       return;
     }
+    if (message.value === null) {
+      // A tombstone (null value) deletes a key in a compacted topic; it is never an event.
+      await this.deadLetters.publish({ topic, partition, message }, `no value (tombstone) for ${type}`);
+      return;
+    }
     const handler = this.options.handlers[type] as EventHandler<EventName> | undefined;
     if (!handler) return; // another consumer's event on a shared topic
     let event: EventMessage<EventName>;
