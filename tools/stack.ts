@@ -84,6 +84,10 @@ export interface Stack {
   stop: () => Promise<void>;
   /** Starts one more instance of a service at `port`, with an INSTANCE_ID of its own (scale-out). */
   addInstance: (name: ServiceName, port: number) => Promise<RunningService>;
+  /** For fault tests: sends `signal` to one service and waits until it is gone. */
+  killService: (name: ServiceName, signal: NodeJS.Signals) => Promise<void>;
+  /** Starts a killed service again with the same port and environment; resolves once it is ready. */
+  relaunchService: (name: ServiceName) => Promise<RunningService>;
 }
 
 export interface JwtKeyFiles {
@@ -162,6 +166,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
 
   if (options.detached) launched.forEach(letOutliveUs);
+  const current = (name: ServiceName) => {
+    const service = launched.find((candidate) => candidate.name === name);
+    if (!service) throw new Error(`${name} is not part of this stack`);
+    return service;
+  };
   return {
     urls: Object.fromEntries(launched.map((service) => [service.name, service.url])),
     brokers: kafka.brokers,
@@ -172,6 +181,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     addInstance: async (name, port) => {
       await assertPortFree(port, name);
       const { pid, url, logFile } = await launchAndWait(name, port, { INSTANCE_ID: `${name}-${port}` });
+      return { name, pid, url, logFile };
+    },
+    killService: async (name, signal) => {
+      const service = current(name);
+      service.child.kill(signal);
+      await stopProcess(service.pid, SERVICE_STOP_GRACE_MS);
+    },
+    relaunchService: async (name) => {
+      launched.splice(launched.indexOf(current(name)), 1);
+      await launchAndWait(name);
+      const { pid, url, logFile } = current(name);
       return { name, pid, url, logFile };
     },
   };

@@ -47,6 +47,7 @@ const SUITES: Suite[] = [
   { name: 'unit', config: '.mocharc.unit.json', needsStack: false },
   { name: 'integration', config: '.mocharc.integration.json', needsStack: false },
   { name: 'e2e', config: '.mocharc.e2e.json', needsStack: true },
+  { name: 'chaos', config: '.mocharc.chaos.json', needsStack: false },
 ];
 
 export interface MochaCounts {
