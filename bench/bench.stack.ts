@@ -44,6 +44,8 @@ export async function startBenchStack(options: {
     services: options.services,
     ports: options.ports,
     env: { LOG_LEVEL: 'warn', NODE_ENV: 'production', ...options.env },
+    // The machine is shared: under other engineers' test runs a service can take minutes to start.
+    readyTimeoutMs: 180_000,
     log: () => undefined,
   });
   return {
