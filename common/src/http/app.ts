@@ -52,8 +52,13 @@ const parserErrors: Record<string, () => AppError> = {
 };
 
 function fromParserError(error: unknown): AppError | undefined {
-  const type = (error as { type?: unknown } | null)?.type;
-  return typeof type === 'string' ? parserErrors[type]?.() : undefined;
+  const { type, status } = (error ?? {}) as { type?: unknown; status?: unknown };
+  const known = typeof type === 'string' ? parserErrors[type]?.() : undefined;
+  if (known) return known;
+  // Other client errors the parsers and the router raise (a corrupt gzip body, a broken %-escape in
+  // the path) carry a 4xx status: the request was bad, so it must not be answered as a 500.
+  if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
+  return status === 413 ? parserErrors['entity.too.large']!() : new AppError('bad_request', 'The request could not be read');
 }
 
 /** The Express app every Mart HTTP service runs: the same edges, errors and probes everywhere. */
