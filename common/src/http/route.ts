@@ -70,9 +70,38 @@ function parsePart(schema: z.ZodType | undefined, value: unknown, location: stri
   return undefined;
 }
 
+interface Visit {
+  value: unknown;
+  key?: string;
+  parent?: Visit;
+}
+
+function pathOf(visit: Visit): string {
+  const keys: string[] = [];
+  for (let node: Visit | undefined = visit; node?.key !== undefined; node = node.parent) keys.unshift(node.key);
+  return keys.join('.');
+}
+
+/**
+ * Strings holding U+0000, which PostgreSQL cannot store in text: refused at the edge, or they reach
+ * db-service and fail there as a 500. Walked without recursion, as the body may be deeply nested.
+ */
+function nulCharacters(value: unknown, location: string, details: ErrorDetail[]): void {
+  const pending: Visit[] = [{ value }];
+  for (let visit = pending.pop(); visit; visit = pending.pop()) {
+    if (typeof visit.value === 'string' && visit.value.includes('\u0000'))
+      details.push({ path: pathOf(visit) || location, message: 'must not contain the NUL character (U+0000)', location });
+    else if (typeof visit.value === 'object' && visit.value !== null)
+      for (const [key, child] of Object.entries(visit.value)) pending.push({ value: child, key, parent: visit });
+  }
+}
+
 /** Validates params, query and body together so one 400 names every bad field. */
 export function parseRequest(route: RouteDefinition, req: Request): { params: unknown; query: unknown; body: unknown } {
   const details: ErrorDetail[] = [];
+  nulCharacters(req.params, 'params', details);
+  nulCharacters(req.query, 'query', details);
+  if (route.body) nulCharacters(req.body, 'body', details);
   const params = parsePart(route.params, req.params, 'params', details);
   const query = parsePart(route.query, req.query, 'query', details);
   const body = parsePart(route.body, req.body ?? {}, 'body', details);
