@@ -12,7 +12,8 @@ export const idParams = z.object({ id: uuidSchema });
 
 /** `page` and `pageSize` of every list endpoint (API.md conventions). */
 export const pageQuery = z.object({
-  page: z.coerce.number().int().min(1).default(1),
+  // The page number travels as an int32: a larger one would wrap around and answer with page 1.
+  page: z.coerce.number().int().min(1).max(2_147_483_647).default(1),
   pageSize: z.coerce.number().int().min(1).max(100).default(20),
 });
 
