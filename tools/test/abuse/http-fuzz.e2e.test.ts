@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { serviceUrl } from '@mart/common/testing';
+import { generateTestKeys, mintToken, serviceUrl, stackKeys } from '@mart/common/testing';
 import {
   classificationGaps,
   detailPaths,
@@ -546,9 +546,37 @@ describe('HTTP abuse: malformed input to every endpoint (fast-check)', function 
   let people: Principals;
   const counts = { requests: 0, endpoints: 0 };
 
+  /** Authorization headers no endpoint may accept: malformed, forged, expired or with impossible claims. */
+  let badAuthorizations: fc.Arbitrary<string>;
+
   before(async () => {
     served = await servedEndpoints();
     people = await signInEveryone('fuzz');
+    const realKey = stackKeys().privateKey;
+    const admin = { sub: people.admin.id, kind: 'user', role: 'admin' } as const;
+    const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const forged = [
+      mintToken(generateTestKeys().privateKey, admin),
+      mintToken(realKey, admin, { expiresIn: -60 }),
+      mintToken(realKey, admin, { audience: 'another-app' }),
+      mintToken(realKey, { ...admin, role: 'root' as 'admin' }),
+      mintToken(realKey, { sub: people.customerA.id, kind: 'robot' as 'customer' }),
+      `${base64url({ alg: 'none', typ: 'JWT' })}.${base64url({ sub: admin.sub, kind: 'user', role: 'admin', email: 'a@b.c' })}.`,
+      `${people.admin.token.split('.').slice(0, 2).join('.')}.${'A'.repeat(342)}`,
+    ];
+    badAuthorizations = fc.oneof(
+      fc.constantFrom(...forged).map((token) => `Bearer ${token}`),
+      fc.constantFrom(
+        'Bearer',
+        'Bearer  ',
+        'bearer x.y.z',
+        'Basic dXNlcjpwYXNz',
+        `Token ${people.admin.token}`,
+        `Bearer ${'x'.repeat(6000)}`,
+      ),
+      fc.string({ unit: 'binary-ascii', maxLength: 80 }).map((value) => `Bearer ${value.replace(/[^\x21-\x7e]/g, '')}x`),
+      fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 40 }).map((value) => value.replace(/[^\x21-\x7e]/g, '') || 'x'),
+    );
   });
 
   after(() => {
@@ -697,6 +725,25 @@ describe('HTTP abuse: malformed input to every endpoint (fast-check)', function 
               },
             ),
             { numRuns: numRuns.validLooking },
+          );
+        });
+      }
+
+      if (plan.as !== 'anonymous') {
+        it('answers a malformed, forged or expired Authorization header with 401 unauthorized', async () => {
+          await fc.assert(
+            fc.asyncProperty(badAuthorizations, async (authorization) => {
+              const path = fillPath(endpoint().path, validParams(plan));
+              const response = await send(serviceUrl(endpoint().service), endpoint().method, path, {
+                headers: { authorization, ...(plan.sample ? json : {}) },
+                ...(plan.sample ? { body: JSON.stringify(plan.sample) } : {}),
+              });
+              counts.requests += 1;
+              expect(response.status, `${authorization.slice(0, 80)}: ${response.text.slice(0, 300)}`).to.equal(401);
+              expectErrorBody(response, key);
+              expect(response.json.error.code).to.equal('unauthorized');
+            }),
+            { numRuns: numRuns.strings },
           );
         });
       }
