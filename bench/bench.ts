@@ -124,18 +124,17 @@ function runChild<T>(script: string, plan: unknown): Promise<T> {
 }
 
 const rows: Row[] = [];
-const loadAverages: Record<string, number> = {};
 
 /** Measures one row: its load processes run side by side; the 1-minute load average is noted first. */
 async function measure(row: Omit<Row, 'result'>, runs: () => Promise<RawRun>[]): Promise<Measured> {
-  loadAverages[row.key] = Math.round(os.loadavg()[0]! * 100) / 100;
+  const loadAverage = Math.round(os.loadavg()[0]! * 100) / 100;
   log(`${row.key}: ${row.workload}, ${row.mode} (${row.load}) ...`);
   const raw = await Promise.all(runs());
   const result = combine(raw);
   for (const example of new Set(raw.flatMap((run) => run.errorExamples ?? []))) log(`  error: ${example}`);
   log(`  p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${result.rps}/s, ${result.errors} errors`);
   for (const [step, latency] of Object.entries(result.steps ?? {})) log(`    ${step}: p50 ${latency.p50} ms, p99 ${latency.p99} ms`);
-  rows.push({ ...row, result });
+  rows.push({ ...row, result, loadAverage });
   return result;
 }
 
@@ -366,7 +365,6 @@ try {
     settings,
     workloads: [...workloads],
     machine: { atStart: machineAtStart, atEnd: machineAtEnd },
-    loadAverageBeforeEachRow: loadAverages,
     stackReadyMs: Math.round(readyMs),
     seed: {
       products: settings.products,

@@ -2,15 +2,15 @@
  * Baseline B2 of `npm run bench`, run as a child process: the bare Kafka round trip that Mart's
  * rpc makes, with no database and no HTTP. A caller produces to an "ask" topic, an echo consumer
  * produces each message to an "answer" topic, and the caller's consumer resolves the request:
- * produce → consume → produce → consume, with the same client settings as @mart/common.
+ * produce → consume → produce → consume, with @mart/common's client settings and Mart's partition counts.
  * Prints one JSON RawRun on stdout.
  *
  *   echo '<RoundTripPlan as JSON>' | tsx bench/kafka.roundtrip.ts
  */
 import fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
-import { noDelaySocketFactory } from '@mart/common';
+import { createKafka, createLogger, createProducer } from '@mart/common';
+import { partitions } from '@mart/proto';
 import { drive, type DrivePlan } from './drive.ts';
 
 export interface RoundTripPlan extends DrivePlan {
@@ -20,12 +20,9 @@ export interface RoundTripPlan extends DrivePlan {
 }
 
 const plan = JSON.parse(fs.readFileSync(0, 'utf8')) as RoundTripPlan;
-const kafka = new Kafka({
-  clientId: 'bench-roundtrip',
-  brokers: plan.brokers.split(','),
-  logLevel: logLevel.NOTHING,
-  socketFactory: noDelaySocketFactory,
-});
+// Mart's own client factories and partition counts: an "ask" topic shaped like a command topic,
+// an "answer" topic shaped like a reply topic, and an echo consuming its partitions side by side.
+const kafka = createKafka({ clientId: 'bench-roundtrip', brokers: plan.brokers.split(','), logger: createLogger('bench', 'silent') });
 const admin = kafka.admin();
 await admin.connect();
 const suffix = randomUUID().slice(0, 8);
@@ -33,12 +30,12 @@ const [ask, answer] = [`bench.ask.${suffix}`, `bench.answer.${suffix}`];
 await admin.createTopics({
   waitForLeaders: true,
   topics: [
-    { topic: ask, numPartitions: 1 },
-    { topic: answer, numPartitions: 1 },
+    { topic: ask, numPartitions: partitions.commands },
+    { topic: answer, numPartitions: partitions.replies },
   ],
 });
-const producer = kafka.producer();
-const echoProducer = kafka.producer();
+const producer = createProducer(kafka);
+const echoProducer = createProducer(kafka);
 const echo = kafka.consumer({ groupId: `bench-echo-${suffix}`, maxWaitTimeInMs: 100 });
 const replies = kafka.consumer({ groupId: `bench-replies-${suffix}`, maxWaitTimeInMs: 100 });
 await Promise.all([producer.connect(), echoProducer.connect(), echo.connect(), replies.connect()]);
@@ -47,6 +44,7 @@ await replies.subscribe({ topic: answer, fromBeginning: true });
 const waiting = new Map<string, () => void>();
 await echo.run({
   autoCommitInterval: 1000,
+  partitionsConsumedConcurrently: partitions.commands,
   eachMessage: async ({ message }) =>
     void (await echoProducer.send({ topic: answer, messages: [{ key: message.key, value: message.value }] })),
 });

@@ -90,6 +90,8 @@ export interface Row {
   result: Measured;
   /** The key of the row this one is compared with, if any. */
   baseline?: string;
+  /** The machine's 1-minute load average just before the row ran: how quiet its figures are. */
+  loadAverage?: number;
 }
 
 export interface TargetCheck {
@@ -149,10 +151,10 @@ export function ratios(rows: Row[]): Record<string, Ratio & { baseline: string }
 const ms = (value: number) => (Number.isFinite(value) ? (value < 10 ? value.toFixed(2) : value.toFixed(1)) : '–');
 const times = (value: number) => (Number.isFinite(value) ? `×${value.toFixed(2)}` : '–');
 
-/** The one table: workload, mode, p50, p90, p99, req/s, errors, baseline, ratio, target. */
+/** The one table: workload, mode, p50, p90, p99, req/s, errors, baseline, ratio, target, load average. */
 export function formatTable(rows: Row[], checks: TargetCheck[] = checkTargets(rows)): string {
   const rowRatios = ratios(rows);
-  const header = ['workload', 'mode', 'p50 ms', 'p90 ms', 'p99 ms', 'req/s', 'errors', 'baseline', 'ratio', 'target'];
+  const header = ['workload', 'mode', 'p50 ms', 'p90 ms', 'p99 ms', 'req/s', 'errors', 'baseline', 'ratio', 'target', 'load'];
   const lines = rows.map((row) => {
     const r = rowRatios[row.key];
     const ratioText = !r ? '' : row.mode === 'rate' ? `p50 ${times(r.p50)} p99 ${times(r.p99)}` : `req/s ${times(r.rps)}`;
@@ -172,6 +174,7 @@ export function formatTable(rows: Row[], checks: TargetCheck[] = checkTargets(ro
       r?.baseline ?? '',
       ratioText,
       targetText,
+      row.loadAverage === undefined ? '' : row.loadAverage.toFixed(1),
     ];
   });
   const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column]!.length)));

@@ -100,11 +100,15 @@ describe('bench report', () => {
 
   describe('formatTable', () => {
     it('prints one aligned line per row with its ratio and targets', () => {
-      const rows = [row('W1.rate', run(Array(100).fill(2)), { baseline: 'B1/W1.rate' }), row('B1/W1.rate', run(Array(100).fill(1)))];
+      const rows = [
+        row('W1.rate', run(Array(100).fill(2)), { baseline: 'B1/W1.rate', loadAverage: 1.234 }),
+        row('B1/W1.rate', run(Array(100).fill(1))),
+      ];
       const lines = formatTable(rows).split('\n');
-      expect(lines[0]).to.match(/^workload\s+mode\s+p50 ms\s+p90 ms\s+p99 ms\s+req\/s\s+errors\s+baseline\s+ratio\s+target$/);
+      expect(lines[0]).to.match(/^workload\s+mode\s+p50 ms\s+p90 ms\s+p99 ms\s+req\/s\s+errors\s+baseline\s+ratio\s+target\s+load$/);
       expect(lines).to.have.length(4);
       expect(lines[2]).to.contain('p50 ×2.00 p99 ×2.00').and.contain('p50 ≤ 3 ms PASS; p99 ≤ 15 ms PASS').and.contain('B1/W1.rate');
+      expect(lines[2]).to.match(/ 1\.2$/);
       expect(lines[3]).not.to.contain('×');
     });
 
