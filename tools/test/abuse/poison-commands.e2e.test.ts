@@ -474,6 +474,19 @@ describe('abuse: poison and forged Kafka messages (running stack)', function () 
             /^rejected payment\.status-changed: not_found/,
           );
         }
+        if (topic === topics.orderEvents) {
+          // No customer email, so no email is due either: only inventory-service acts on it, and must refuse.
+          const forged = mart.order.OrderStatusChanged.encode({
+            order: { id: randomUUID(), status: mart.order.OrderStatus.ORDER_STATUS_PAID },
+            from: mart.order.OrderStatus.ORDER_STATUS_PENDING_PAYMENT,
+          }).finish();
+          await poison(
+            'forged payment of an order that does not exist',
+            Buffer.from(forged),
+            { [headers.type]: 'order.status-changed', ...eventId() },
+            /^rejected order\.status-changed: not_found/,
+          );
+        }
         // Sent last on the same partition: once it is dead-lettered, everything before it was handled.
         await poison('sentinel (unknown type)', Buffer.alloc(0), { [headers.type]: 'sentinel.poison', ...eventId() }, /^not a Mart event/);
       }
