@@ -81,17 +81,12 @@ const workloads = selectWorkloads(values.only);
 const wants = (...names: Parameters<typeof workloads.has>[0][]) => names.some((name) => workloads.has(name));
 
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/mart_bench';
+/** The services the chosen workloads go through (brand- and category-service serve none of them). */
 const services: ServiceName[] = [
   'db-service',
-  'auth-service',
-  'customer-service',
-  'brand-service',
-  'category-service',
-  'product-service',
-  'inventory-service',
-  'order-service',
-  'payment-service',
-  'notification-service',
+  ...(wants('W1', 'W2', 'scale') ? (['product-service'] as const) : []),
+  ...(wants('W3', 'scale') ? (['inventory-service', 'order-service', 'payment-service', 'notification-service'] as const) : []),
+  ...(wants('W4') ? (['auth-service', 'customer-service'] as const) : []),
 ];
 const portOf = (name: ServiceName) => serviceDefinition(name).port + settings.portOffset;
 const baselinePort = 8020 + settings.portOffset;
@@ -195,9 +190,9 @@ try {
   const database = new pg.Pool({ connectionString: databaseUrl, max: 1 });
   const productIds = (await database.query<{ id: string }>('SELECT id FROM products WHERE active')).rows.map((row) => row.id);
   await database.end();
-  const productUrl = stack.urls['product-service']!;
+  const productUrl = stack.urls['product-service'] ?? '';
   const w1Paths = productIds.map((id) => `/products/${id}`);
-  const w2Paths = await searchPaths(productUrl, seed.categoryIds);
+  const w2Paths = wants('W2') ? await searchPaths(productUrl, seed.categoryIds) : [];
   const privateKey = fs.readFileSync(stack.keys.privateKeyFile, 'utf8');
 
   if (wants('W1', 'W2')) baseline = await startBaseline();
