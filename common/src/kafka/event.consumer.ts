@@ -58,7 +58,9 @@ export class EventConsumer {
       {
         groupId: options.groupId,
         maxWaitTimeInMs: 100,
-        sessionTimeout: 30_000,
+        // A member lost with the broker stays in the group until its session expires, and every
+        // rejoin waits for it: 30 s kept these services unready that long after a broker restart.
+        sessionTimeout: 10_000,
         heartbeatInterval: 1000,
         allowAutoTopicCreation: false,
         retry: consumerRetry,
