@@ -4,7 +4,8 @@
  * PostgreSQL for a few seconds. Then it lets the system settle and checks from the database that
  * nothing was lost, doubled or oversold, and that every HTTP request got a timely answer.
  *
- *   npm run test:chaos -- [--customers 16] [--phase-seconds 20] [--port-offset 30000] [--services all|checkout]
+ *   npm run test:chaos -- [--customers 16] [--phase-seconds 20] [--port-offset 30000]
+ *                        [--postgres-port 25432] [--services all|checkout]
  *   npm run test:chaos -- --bounded     the short form the chaos suite of `npm test` runs
  *
  * Everything runs on ports of its own, beside dev, test and bench stacks: a private PostgreSQL
@@ -65,7 +66,7 @@ export const boundedRun: ChaosOptions = { ...fullRun, customers: 8, phaseMs: 6_0
 const CHECKOUT_SERVICES: ServiceName[] = ['db-service', 'inventory-service', 'order-service', 'payment-service', 'notification-service'];
 const READY_WITHIN_MS = 30_000;
 const SETTLE_TIMEOUT_MS = 90_000;
-const LOG_DIR = path.join(REPO_ROOT, '.mart', 'chaos-logs');
+
 /** HTTP answers a client may get while faults happen; anything else is a violation. */
 const EXPECTED_STATUS: Record<RequestKind, number[]> = {
   'place order': [201, 409, 503, 504],
@@ -124,7 +125,7 @@ interface PrivatePostgres {
   stopNow(): void;
 }
 
-async function startPrivatePostgres(workDir: string, port: number, log: (line: string) => void): Promise<PrivatePostgres> {
+async function startPrivatePostgres(workDir: string, port: number, logDir: string, log: (line: string) => void): Promise<PrivatePostgres> {
   const dataDir = path.join(workDir, 'pg');
   // In the work dir, which the postgres user owns; copied to the other logs at the end.
   const logFile = path.join(workDir, 'postgres.log');
@@ -160,7 +161,7 @@ async function startPrivatePostgres(workDir: string, port: number, log: (line: s
       await ctl(['-m', 'fast', 'stop']);
       running = false;
     },
-    keepLog: () => fsp.copyFile(logFile, path.join(LOG_DIR, 'postgres.log')),
+    keepLog: () => fsp.copyFile(logFile, path.join(logDir, 'postgres.log')),
     stopNow: () => {
       if (!running) return;
       const [file, argv] = command('pg_ctl', ['-D', dataDir, '-m', 'immediate', 'stop']);
@@ -344,10 +345,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 async function run(options: ChaosOptions, log: (line: string) => void, cleanups: (() => Promise<unknown>)[]): Promise<ChaosReport> {
   const workDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'mart-chaos-'));
   cleanups.push(() => fsp.rm(workDir, { recursive: true, force: true }));
-  await fsp.rm(LOG_DIR, { recursive: true, force: true });
-  await fsp.mkdir(LOG_DIR, { recursive: true });
+  // Kept after the run, one folder per port offset so that runs side by side keep theirs apart.
+  const logDir = path.join(
+    REPO_ROOT,
+    '.mart',
+    options.portOffset === fullRun.portOffset ? 'chaos-logs' : `chaos-logs-${options.portOffset}`,
+  );
+  await fsp.rm(logDir, { recursive: true, force: true });
+  await fsp.mkdir(logDir, { recursive: true });
 
-  const postgres = await startPrivatePostgres(workDir, options.postgresPort, log);
+  const postgres = await startPrivatePostgres(workDir, options.postgresPort, logDir, log);
   const stopPostgresAtExit = () => postgres.stopNow();
   process.once('exit', stopPostgresAtExit);
   cleanups.push(async () => {
@@ -360,7 +367,7 @@ async function run(options: ChaosOptions, log: (line: string) => void, cleanups:
   const kafkaPort = 9092 + options.portOffset;
   let brokerStarts = 0;
   const kafkaSettings = { dataDir: path.join(workDir, 'kafka'), port: kafkaPort, controllerPort: kafkaPort + 1 };
-  const startBroker = () => startKafka({ ...kafkaSettings, logFile: path.join(LOG_DIR, `kafka-${++brokerStarts}.log`), log });
+  const startBroker = () => startKafka({ ...kafkaSettings, logFile: path.join(logDir, `kafka-${++brokerStarts}.log`), log });
   let broker: KafkaBroker | null = await startBroker();
   cleanups.push(async () => broker?.stop());
   log(`Private Kafka broker ready at ${broker.brokers}`);
@@ -371,7 +378,7 @@ async function run(options: ChaosOptions, log: (line: string) => void, cleanups:
     kafka: { brokers: broker.brokers },
     databaseUrl: postgres.url,
     keysDir: path.join(workDir, 'keys'),
-    logDir: LOG_DIR,
+    logDir: logDir,
     services,
     ports: Object.fromEntries(SERVICES.map(({ name, port }) => [name, port + options.portOffset])),
     env: {
@@ -390,7 +397,7 @@ async function run(options: ChaosOptions, log: (line: string) => void, cleanups:
     log,
   });
   cleanups.push(stack.stop);
-  log(`Stack (${services.length} services) ready in ${seconds(Date.now() - startedAt)}; logs in ${path.relative(REPO_ROOT, LOG_DIR)}`);
+  log(`Stack (${services.length} services) ready in ${seconds(Date.now() - startedAt)}; logs in ${path.relative(REPO_ROOT, logDir)}`);
 
   const { products, customers } = await seed(stack, options.customers);
   const ledger = new Ledger();
@@ -430,7 +437,7 @@ async function run(options: ChaosOptions, log: (line: string) => void, cleanups:
     await inject(
       'SIGKILL db-service, then restart it',
       async () => {
-        await fsp.copyFile(path.join(LOG_DIR, 'db-service.log'), path.join(LOG_DIR, 'db-service.killed.log'));
+        await fsp.copyFile(path.join(logDir, 'db-service.log'), path.join(logDir, 'db-service.killed.log'));
         await stack.killService('db-service', 'SIGKILL');
         await sleep(1000);
       },
@@ -703,6 +710,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       customers: { type: 'string', default: String(fullRun.customers) },
       'phase-seconds': { type: 'string', default: String(fullRun.phaseMs / 1000) },
       'port-offset': { type: 'string', default: String(fullRun.portOffset) },
+      'postgres-port': { type: 'string', default: String(fullRun.postgresPort) },
       services: { type: 'string', default: fullRun.services },
       bounded: { type: 'boolean', default: false },
     },
@@ -715,6 +723,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
         customers: Number(values.customers),
         phaseMs: Number(values['phase-seconds']) * 1000,
         portOffset: Number(values['port-offset']),
+        postgresPort: Number(values['postgres-port']),
         services: values.services === 'checkout' ? 'checkout' : 'all',
       };
   runChaos(options)
