@@ -34,9 +34,9 @@ const tick = () => new Promise((resolve) => setImmediate(resolve));
 function gatedHandler() {
   const started: string[] = [];
   const gates = new Map<string, () => void>();
-  const handle = (topic: string, partition: number, m: KafkaMessage) =>
+  const handle = (topic: string, partition: number, messages: KafkaMessage[]) =>
     new Promise<void>((resolve) => {
-      const key = `${topic}/${partition}@${m.offset}`;
+      const key = `${topic}/${partition}@${messages.map((m) => m.offset).join('+')}`;
       started.push(key);
       gates.set(key, resolve);
     });
@@ -89,6 +89,18 @@ describe('PartitionQueues', () => {
     expect(handler.started).to.deep.equal(['t/0@0', 't/0@1', 't/0@2']);
   });
 
+  it('hands over what queued up while the lane was busy as one batch, committing its last offset', async () => {
+    const { consumer, committer, calls } = fakes();
+    const handler = gatedHandler();
+    const queues = new PartitionQueues({ consumer, committer, logger, handle: handler.handle, batchSize: 3 });
+    for (const offset of [0, 1, 2, 3, 4]) queues.push('t', 0, message(offset));
+    await handler.release('t/0@0');
+    await handler.release('t/0@1+2+3');
+    await handler.release('t/0@4');
+    expect(handler.started).to.deep.equal(['t/0@0', 't/0@1+2+3', 't/0@4']);
+    expect(calls).to.deep.equal(['handled t/0@0', 'handled t/0@3', 'handled t/0@4']);
+  });
+
   it('pauses a partition whose lane is full and resumes it once half of it is handled', async () => {
     const { consumer, committer, calls } = fakes();
     const handler = gatedHandler();
@@ -125,8 +137,8 @@ describe('PartitionQueues', () => {
       consumer,
       committer,
       logger,
-      handle: async (_topic, _partition, m) => {
-        if (m.offset === '1' && failures-- > 0) throw new Error('dead-letter topic unavailable');
+      handle: async (_topic, _partition, [m]) => {
+        if (m?.offset === '1' && failures-- > 0) throw new Error('dead-letter topic unavailable');
       },
     });
     for (const offset of [0, 1, 2]) queues.push('t', 0, message(offset));

@@ -25,8 +25,23 @@ export interface CommandMeta {
   traceparent?: string;
 }
 
-/** Applies one decoded command; db-service supplies it (transactions, idempotency). */
-export type CommandExecutor = (name: CommandName, request: unknown, meta: CommandMeta) => Promise<EncodedReply>;
+export interface DecodedCommand {
+  name: CommandName;
+  request: unknown;
+  meta: CommandMeta;
+}
+
+/**
+ * Applies decoded commands of one partition, in order, and answers each (same order); db-service
+ * supplies it (transactions, idempotency). Several commands come at once when they queued up
+ * while the partition was busy, so the executor can share one transaction between them.
+ */
+export type CommandExecutor = (commands: DecodedCommand[]) => Promise<EncodedReply[]>;
+
+interface ParsedCommand extends DecodedCommand {
+  replyTo: string;
+  correlationId: string;
+}
 
 export function encodeError(error: AppError): EncodedReply {
   return {
@@ -38,6 +53,9 @@ export function encodeError(error: AppError): EncodedReply {
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 class PoisonMessage extends Error {}
+
+/** At most this many queued commands of a partition are handed to the executor at once. */
+const commandBatchSize = 32;
 
 function commandTopics(): string[] {
   return [...new Set(Object.values(commands).map((definition) => definition.topic))];
@@ -54,6 +72,7 @@ export class CommandServer {
   private readonly deadLetters: DeadLetterPublisher;
   private readonly committer: OffsetCommitter;
   private readonly queues: PartitionQueues;
+  private readonly sending = new Set<Promise<void>>();
   private assigned = false;
 
   constructor(private readonly options: { kafka: Kafka; groupId: string; execute: CommandExecutor; logger: Logger }) {
@@ -76,7 +95,8 @@ export class CommandServer {
       consumer: this.consumer,
       committer: this.committer,
       logger: options.logger,
-      handle: (topic, partition, message) => this.handle(topic, partition, message),
+      handle: (topic, partition, messages) => this.handle(topic, partition, messages),
+      batchSize: commandBatchSize,
     });
     trackConsumerLag(this.consumer, options.groupId);
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
@@ -111,56 +131,75 @@ export class CommandServer {
 
   async stop(): Promise<void> {
     await this.queues.drain(commandTopics(), 5000);
+    await Promise.all(this.sending);
     await this.committer.stop();
     await this.consumer.disconnect();
     await this.producer.disconnect();
   }
 
-  private async handle(topic: string, partition: number, message: KafkaMessage): Promise<void> {
-    let parsed: ReturnType<CommandServer['parse']>;
-    try {
-      parsed = this.parse(topic, message);
-    } catch (error) {
-      if (!(error instanceof PoisonMessage)) throw error;
-      await this.deadLetters.publish({ topic, partition, message }, error.message);
-      await this.replyIfPossible(message, encodeError(new AppError('bad_request', `Rejected command: ${error.message}`)));
-      return;
+  /** The commands of one partition that queued up together, in order. */
+  private async handle(topic: string, partition: number, messages: KafkaMessage[]): Promise<void> {
+    const due: ParsedCommand[] = [];
+    for (const message of messages) {
+      let parsed: ParsedCommand;
+      try {
+        parsed = this.parse(topic, message);
+      } catch (error) {
+        if (!(error instanceof PoisonMessage)) throw error;
+        await this.deadLetters.publish({ topic, partition, message }, error.message);
+        await this.replyIfPossible(message, encodeError(new AppError('bad_request', `Rejected command: ${error.message}`)));
+        continue;
+      }
+      if (Date.now() > parsed.meta.deadline) {
+        // The caller has already answered its client with 504; applying now would surprise it.
+        metrics.commandsExpired.inc({ command: parsed.name });
+        this.options.logger.warn(
+          {
+            command: parsed.name,
+            commandId: parsed.meta.commandId,
+            correlationId: parsed.correlationId,
+            traceId: traceIdOf(parsed.meta.traceparent),
+          },
+          'command expired before it was applied',
+        );
+        continue;
+      }
+      due.push(parsed);
     }
-    const { name, request, meta, replyTo, correlationId } = parsed;
-    if (Date.now() > meta.deadline) {
-      // The caller has already answered its client with 504; applying now would surprise it.
-      metrics.commandsExpired.inc({ command: name });
-      this.options.logger.warn(
-        { command: name, commandId: meta.commandId, correlationId, traceId: traceIdOf(meta.traceparent) },
-        'command expired before it was applied',
-      );
-      return;
-    }
+    if (due.length === 0) return;
     const started = performance.now();
-    const reply = await this.options.execute(name, request, meta).catch((error: unknown) => {
+    const replies = await this.options.execute(due).catch((error: unknown) => {
       // The executor maps expected failures itself; anything else must not wedge the partition.
-      this.options.logger.error({ err: error, command: name, commandId: meta.commandId }, 'command failed unexpectedly');
-      return encodeError(new AppError('internal', 'Internal error'));
+      this.options.logger.error({ err: error, commands: due.map(({ name }) => name) }, 'commands failed unexpectedly');
+      return due.map(() => encodeError(new AppError('internal', 'Internal error')));
     });
     const seconds = (performance.now() - started) / 1000;
-    metrics.commandDuration.observe({ command: name, outcome: reply.status }, seconds);
-    this.options.logger.debug(
-      {
-        command: name,
-        commandId: meta.commandId,
-        correlationId,
-        requestId: meta.requestId,
-        traceId: traceIdOf(meta.traceparent),
-        traceparent: meta.traceparent,
-        status: reply.status,
-        ms: Math.round(seconds * 1000 * 100) / 100,
-      },
-      'command handled',
-    );
-    await this.send(replyTo, correlationId, name, reply);
+    due.forEach(({ name, meta, replyTo, correlationId }, i) => {
+      const reply = replies[i]!;
+      metrics.commandDuration.observe({ command: name, outcome: reply.status }, seconds);
+      this.options.logger.debug(
+        {
+          command: name,
+          commandId: meta.commandId,
+          correlationId,
+          requestId: meta.requestId,
+          traceId: traceIdOf(meta.traceparent),
+          traceparent: meta.traceparent,
+          status: reply.status,
+          batch: due.length,
+          ms: Math.round(seconds * 1000 * 100) / 100,
+        },
+        'command handled',
+      );
+      // The lane moves on while the reply is on its way: replies need no order, and waiting
+      // for the broker's ack would add it to every command of the partition.
+      const sending = this.send(replyTo, correlationId, name, reply);
+      this.sending.add(sending);
+      void sending.finally(() => this.sending.delete(sending));
+    });
   }
 
-  private parse(topic: string, message: KafkaMessage) {
+  private parse(topic: string, message: KafkaMessage): ParsedCommand {
     const header = (name: string) => headerString(message.headers?.[name]);
     const name = header(headers.type);
     if (!name || !isCommandName(name)) throw new PoisonMessage(`unknown command type: ${name ?? '(none)'}`);

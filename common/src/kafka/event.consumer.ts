@@ -72,7 +72,7 @@ export class EventConsumer {
       consumer: this.consumer,
       committer: this.committer,
       logger: options.logger,
-      handle: (topic, partition, message) => this.handle(topic, partition, message),
+      handle: (topic, partition, [message]) => this.handle(topic, partition, message!),
     });
     trackConsumerLag(this.consumer, options.groupId);
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {

@@ -2,7 +2,8 @@ import type { Consumer, KafkaMessage } from 'kafkajs';
 import type { Logger } from '../logger.ts';
 import type { OffsetCommitter } from './offset.committer.ts';
 
-export type MessageHandler = (topic: string, partition: number, message: KafkaMessage) => Promise<void>;
+/** Handles messages of one partition, in offset order; with `batchSize` 1, one at a time. */
+export type MessageHandler = (topic: string, partition: number, messages: KafkaMessage[]) => Promise<void>;
 
 interface Lane {
   topic: string;
@@ -27,6 +28,10 @@ const rereadDelayMs = 1000;
  * waiting on db-service) stalls every other partition of the broker. Here `eachMessage` only
  * queues; a lane that holds `maxQueued` messages pauses its partition until it has caught up.
  * Offsets are committed for handled messages only, so a crash re-reads what was queued.
+ *
+ * With `batchSize` above 1, whatever has queued up while the lane was busy (up to that many) is
+ * handed over at once: under load a handler can then share work between them, and when the lane
+ * keeps up every message still goes alone, without waiting for company.
  */
 export class PartitionQueues {
   private readonly lanes = new Map<string, Lane>();
@@ -40,6 +45,7 @@ export class PartitionQueues {
       handle: MessageHandler;
       logger: Logger;
       maxQueued?: number;
+      batchSize?: number;
     },
   ) {
     const { consumer } = options;
@@ -104,19 +110,19 @@ export class PartitionQueues {
   private async work(key: string, lane: Lane): Promise<void> {
     lane.running = true;
     try {
-      for (let message = lane.queue.shift(); message; message = lane.queue.shift()) {
+      for (let batch = this.take(lane); batch.length > 0; batch = this.take(lane)) {
         try {
-          await this.options.handle(lane.topic, lane.partition, message);
+          await this.options.handle(lane.topic, lane.partition, batch);
         } catch (error) {
           // Handlers deal with their own failures (dead letters, retries); if one still throws,
-          // the message is left unhandled: the lane is reset so it is read again from there.
+          // the messages are left unhandled: the partition is read again from the first.
           if (!this.stopping)
             this.options.logger.error({ err: error, topic: lane.topic, partition: lane.partition }, 'message handler failed');
-          this.reread(key, lane, message);
+          this.reread(key, lane, batch[0]!);
           return;
         }
         if (this.lanes.get(key) !== lane) return; // revoked while handling: the new owner carries on
-        this.options.committer.handled(lane.topic, lane.partition, message.offset);
+        this.options.committer.handled(lane.topic, lane.partition, batch.at(-1)!.offset);
         if (lane.paused && !this.stopping && lane.queue.length <= this.maxQueued / 2) {
           lane.paused = false;
           this.options.consumer.resume([{ topic: lane.topic, partitions: [lane.partition] }]);
@@ -126,6 +132,10 @@ export class PartitionQueues {
       lane.running = false;
       if (![...this.lanes.values()].some((other) => other.running)) for (const resolve of [...this.idle]) resolve();
     }
+  }
+
+  private take(lane: Lane): KafkaMessage[] {
+    return lane.queue.splice(0, this.options.batchSize ?? 1);
   }
 
   /** Pauses the partition, and after a pause for breath reads it again from `message`. */

@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { UnavailableError, createLogger, type DecodedCommand, type EncodedReply } from '@mart/common';
+import { requiredEnv } from '@mart/common/testing';
+import { mart, type CommandName } from '@mart/proto';
+import { createCommandExecutor } from '../src/command.executor.ts';
+import { createDatabase } from '../src/database.ts';
+import type { Handlers } from '../src/handler.ts';
+import { allHandlers } from '../src/handlers/index.ts';
+import { applyMigrations } from '../src/migrate.ts';
+
+const command = (name: CommandName, request: unknown, commandId: string = randomUUID()): DecodedCommand => ({
+  name,
+  request,
+  meta: { commandId, requestId: undefined, deadline: Date.now() + 10_000 },
+});
+
+const errorCode = (reply: EncodedReply) => (reply.status === 'error' ? mart.common.Error.decode(reply.body).code : 'ok');
+
+describe('command executor: commands that queued up together (real PostgreSQL)', () => {
+  const prisma = createDatabase(requiredEnv('DATABASE_URL'), 4);
+  const logger = createLogger('test', 'silent');
+  let eventsWritten = 0;
+  const executorWith = (handlers: Handlers) => createCommandExecutor({ prisma, handlers, logger, onEventsWritten: () => eventsWritten++ });
+
+  /**
+   * brand.create, noting which transaction applied each brand: txid_current() is the id of the
+   * top-level transaction, inside a savepoint too. `refuse` lets the test make a command fail.
+   */
+  const transactions = new Map<string, string>();
+  const recording = (refuse: (name: string) => boolean = () => false): Handlers => {
+    const handlers = allHandlers('it');
+    return {
+      ...handlers,
+      'brand.create': async (request, context) => {
+        if (refuse(request.name ?? '')) throw new UnavailableError('the database is restarting');
+        const [row] = await context.db.$queryRaw<{ txid: string }[]>`SELECT txid_current()::text AS txid`;
+        transactions.set(request.id ?? '', row!.txid);
+        return handlers['brand.create']!(request, context);
+      },
+    };
+  };
+
+  before(async () => {
+    await applyMigrations(requiredEnv('DATABASE_URL'));
+  });
+
+  after(async () => {
+    await prisma.$disconnect();
+  });
+
+  it('applies them in one transaction, in order, each answered as if it had run alone', async () => {
+    const tag = randomUUID();
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    const createA = command('brand.create', { id: a, name: `A ${tag}` });
+    const before = eventsWritten;
+    const batch = [
+      createA,
+      command('brand.create', { id: randomUUID(), name: `A ${tag}` }), // same name: conflict, rolled back alone
+      command('brand.create', { id: b, name: `B ${tag}` }),
+      command('brand.create', { id: a, name: `A ${tag}` }, createA.meta.commandId), // a retry: its stored reply
+      command('brand.get', { id: b }), // a query ends the shared transaction, so it sees B
+      command('brand.create', { id: c, name: `C ${tag}` }),
+    ];
+    const replies = await executorWith(recording())(batch);
+
+    expect(replies.map(errorCode)).to.deep.equal(['ok', 'conflict', 'ok', 'ok', 'ok', 'ok']);
+    expect(Buffer.from(replies[3]!.body)).to.deep.equal(Buffer.from(replies[0]!.body));
+    expect(mart.brand.Brand.decode(replies[4]!.body).name).to.equal(`B ${tag}`);
+    const [txA, txB, txC] = [a, b, c].map((id) => transactions.get(id));
+    expect(txA).to.be.a('string');
+    expect(txB).to.equal(txA, 'A and B were committed together');
+    expect(txC).to.be.a('string').and.not.equal(txA, 'C came after the query, in a transaction of its own');
+    expect(await prisma.brand.count({ where: { id: { in: [a, b, c] } } })).to.equal(3);
+    const claims = await prisma.processedCommand.count({ where: { id: createA.meta.commandId } });
+    expect(claims).to.equal(1);
+    const events = await prisma.outboxEvent.count({ where: { type: 'brand.created', key: { in: [a, b, c] } } });
+    expect(events).to.equal(3);
+    expect(eventsWritten - before).to.equal(2, 'the relay is woken once per commit that wrote events');
+  });
+
+  it('commits what came before a command that may pass, runs that one alone, then the rest, in order', async () => {
+    const tag = randomUUID();
+    const ids = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    let refusals = 1;
+    const flaky = recording((name) => name === `flaky ${tag}` && refusals-- > 0);
+    const names = ['first', 'flaky', 'third', 'fourth'];
+    const replies = await executorWith(flaky)(ids.map((id, i) => command('brand.create', { id, name: `${names[i]} ${tag}` })));
+
+    expect(replies.map(errorCode)).to.deep.equal(['ok', 'ok', 'ok', 'ok']);
+    const [first, second, third, fourth] = ids.map((id) => transactions.get(id));
+    expect(first).to.be.a('string');
+    expect(second).to.be.a('string').and.not.equal(first, 'the flaky command ran alone');
+    expect(third).to.equal(fourth, 'the rest shared a transaction again');
+    expect(new Set([first, second, third]).size).to.equal(3);
+  });
+});
