@@ -4,7 +4,6 @@ import { api, serviceUrl, type ApiResponse } from '@mart/common/testing';
 import {
   classificationGaps,
   expectErrorBody,
-  fillPath,
   password,
   roles,
   send,
@@ -371,7 +370,7 @@ describe('HTTP abuse: authorization matrix over every endpoint × {anonymous, cu
           const cell = await rule.cell(role, expected === 'allowed');
           const before = expected === 'allowed' ? undefined : await cell.observe?.();
           const token = people.tokenOf(role);
-          const response = await send(serviceUrl(endpoint.service), endpoint.method, fillPath(cell.path, {}), {
+          const response = await send(serviceUrl(endpoint.service), endpoint.method, cell.path, {
             token,
             ...(cell.body !== undefined ? { body: JSON.stringify(cell.body), headers: { 'content-type': 'application/json' } } : {}),
           });
