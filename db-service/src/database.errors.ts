@@ -35,8 +35,9 @@ export function isRecordNotFound(error: unknown): boolean {
 }
 
 // Prisma's "can't reach", "timed out" and "server closed the connection"; PostgreSQL's classes
-// 08 (connection exception) and 57P (operator intervention: shutdown, starting up).
-const connectionFailureCodes = /^(P1001|P1002|P1017|08...|57P0[1-3])$/;
+// 08 (connection exception) and 57P (operator intervention: shutdown, starting up), and a
+// deadlock victim or serialization failure (40P01, 40001), rolled back and safe to try again.
+const connectionFailureCodes = /^(P1001|P1002|P1017|08...|57P0[1-3]|40P01|40001)$/;
 
 /**
  * The database's refusal of a value its column type cannot hold (a non-UUID id, a non-date), as
@@ -59,7 +60,7 @@ function isConnectionFailure(error: unknown): boolean {
     if (typeof code === 'string' && connectionFailureCodes.test(code)) return true;
   }
   const text = `${(error as Error)?.message ?? ''} ${String((error as { cause?: unknown })?.cause ?? '')}`;
-  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|connection timeout|terminating connection|not queryable|DatabaseNotReachable|the database system is (starting up|shutting down)/i.test(
+  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|connection timeout|terminating connection|not queryable|timeout exceeded when trying to connect|DatabaseNotReachable|the database system is (starting up|shutting down)/i.test(
     text,
   );
 }
