@@ -6,7 +6,7 @@ describe('checkouts under faults (db-service SIGKILL, broker restart, PostgreSQL
   let report: ChaosReport;
 
   before(async function () {
-    this.timeout(280_000);
+    this.timeout(420_000);
     report = await runChaos({ ...boundedRun, log: () => undefined });
     printReport(report);
   });
