@@ -21,7 +21,9 @@
  *
  * --quick is a smoke run (2000 products, 3 s windows); --check exits 1 when a target is missed;
  * --keep-logs leaves the services' logs in the temporary directory it names at the end.
- * Prints one table (workload, mode, p50/p90/p99, req/s, errors, baseline, ratio, target) and
+ * BENCH_DATABASE_URL picks another database (it is dropped and recreated), e.g. when another
+ * bench on this machine uses mart_bench at the same time.
+ * Prints one table (workload, mode, p50/p90/p99, req/s, errors, baseline, ratio, target, load) and
  * writes bench/results/bench-<time>.json with every figure, the machine and each process's RSS.
  * The focused benches stay as bench:catalog (search plan), bench:login (bcrypt cost) and
  * bench:orders (order placement latency).
