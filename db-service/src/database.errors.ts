@@ -53,10 +53,11 @@ function invalidInputValue(error: unknown): string | undefined {
 function isConnectionFailure(error: unknown): boolean {
   if (error instanceof Prisma.PrismaClientInitializationError) return true;
   // The adapter's cause sits in meta, not in `cause`: a stopped server must not look like a bug (500).
-  const adapterCause = (error as { meta?: { driverAdapterError?: { cause?: { kind?: string; code?: string } } } })?.meta?.driverAdapterError
-    ?.cause;
+  const adapterCause = (error as { meta?: { driverAdapterError?: { cause?: { kind?: string; code?: string; originalCode?: string } } } })
+    ?.meta?.driverAdapterError?.cause;
   if (adapterCause?.kind === 'DatabaseNotReachable') return true;
-  for (const code of [(error as { code?: unknown })?.code, adapterCause?.code]) {
+  // A deadlock comes as kind TransactionWriteConflict with only originalCode 40P01.
+  for (const code of [(error as { code?: unknown })?.code, adapterCause?.code, adapterCause?.originalCode]) {
     if (typeof code === 'string' && connectionFailureCodes.test(code)) return true;
   }
   const text = `${(error as Error)?.message ?? ''} ${String((error as { cause?: unknown })?.cause ?? '')}`;
