@@ -260,7 +260,8 @@ try {
       concurrency: Math.max(1, Math.round(settings.checkoutConcurrency / share)),
       seconds: settings.seconds,
       warmupSeconds: settings.warmupSeconds,
-      pollMs: 10,
+      pollMs: 20,
+      maxPollMs: 200,
       timeoutMs: 30_000,
     } satisfies CheckoutPlan);
   const checkoutRateLoad = `${settings.checkoutRate}/s, ≤ ${settings.checkoutConcurrency} in flight`;
