@@ -83,7 +83,9 @@ export class CommandServer {
       {
         groupId: options.groupId,
         maxWaitTimeInMs: 100,
-        sessionTimeout: 15_000,
+        // As for event consumers: a member lost with the broker (or a SIGKILLed instance) holds up
+        // the group's rejoin until its session expires.
+        sessionTimeout: 10_000,
         heartbeatInterval: 1000,
         allowAutoTopicCreation: false,
         retry: consumerRetry,
