@@ -47,6 +47,9 @@ interface Applied {
   reply: EncodedReply;
 }
 
+/** How long a command inside a shared transaction may wait for a row lock. */
+const batchLockTimeoutMs = 50;
+
 /** A transaction of several commands gives up after this long, like one of a single command. */
 const transactionOptions = { maxWait: 5000, timeout: 15_000 };
 
@@ -128,7 +131,7 @@ export function createCommandExecutor(options: {
 
   /**
    * Several mutations in one transaction, in order. A command whose failure may be passing (a
-   * deadlock with another partition's transaction, a lost connection) ends the shared part: what
+   * lock it waited too long for, a lost connection) ends the shared part: what
    * came before it is committed, it runs alone, and the rest continue after it, so the order of
    * the partition holds. If the shared transaction itself fails, each command runs alone.
    */
@@ -137,6 +140,11 @@ export function createCommandExecutor(options: {
     const applied: Applied[] = [];
     try {
       await prisma.$transaction(async (tx) => {
+        // Each command takes its row locks in a fixed order, but a batch holds the locks of its
+        // earlier commands while a later one waits: two batches (or a batch and a lone command)
+        // can then deadlock, which PostgreSQL only notices after deadlock_timeout (1 s). A batch
+        // gives up waiting much sooner instead: the command that waited runs alone, below.
+        await tx.$executeRawUnsafe(`SET LOCAL lock_timeout = '${batchLockTimeoutMs}ms'`);
         for (const command of commands) {
           await tx.$executeRawUnsafe('SAVEPOINT mart_command');
           try {

@@ -94,4 +94,35 @@ describe('command executor: commands that queued up together (real PostgreSQL)',
     expect(third).to.equal(fourth, 'the rest shared a transaction again');
     expect(new Set([first, second, third]).size).to.equal(3);
   });
+
+  it('does not let a batch wait long for a lock: the waiting command runs alone once the batch is committed', async () => {
+    const tag = randomUUID();
+    const [before, locked, after] = [randomUUID(), randomUUID(), randomUUID()];
+    await executorWith(recording())([command('brand.create', { id: locked, name: `locked ${tag}` })]);
+    // Another transaction holds the row, as a command of another partition would.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const holding = prisma.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT id FROM brands WHERE id = ${locked}::uuid FOR UPDATE`;
+      await held;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const batch = executorWith(recording())([
+      command('brand.create', { id: before, name: `before ${tag}` }),
+      command('brand.update', { id: locked, name: `renamed ${tag}` }),
+      command('brand.create', { id: after, name: `after ${tag}` }),
+    ]);
+    // The command before the locked row is committed while the lock is still held.
+    const deadline = Date.now() + 5000;
+    while ((await prisma.brand.count({ where: { id: before } })) === 0) {
+      expect(Date.now()).to.be.below(deadline, 'the batch waited for the lock instead of committing what came before');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    release();
+    await holding;
+    const replies = await batch;
+    expect(replies.map(errorCode)).to.deep.equal(['ok', 'ok', 'ok']);
+    expect((await prisma.brand.findUniqueOrThrow({ where: { id: locked } })).name).to.equal(`renamed ${tag}`);
+    expect(await prisma.brand.count({ where: { id: after } })).to.equal(1);
+  });
 });
