@@ -54,7 +54,7 @@ describe('PartitionQueues', () => {
     const { consumer, committer, calls } = fakes();
     const handler = gatedHandler();
     const queues = new PartitionQueues({ consumer, committer, logger, handle: handler.handle });
-    for (const offset of [0, 1, 2]) queues.push('t', 0, message(offset));
+    for (const offset of [0, 1, 2]) void queues.push('t', 0, message(offset));
     await tick();
     expect(handler.started).to.deep.equal(['t/0@0']);
     expect(calls).to.deep.equal([]);
@@ -70,9 +70,9 @@ describe('PartitionQueues', () => {
     const { consumer, committer, calls } = fakes();
     const handler = gatedHandler();
     const queues = new PartitionQueues({ consumer, committer, logger, handle: handler.handle });
-    queues.push('t', 0, message(0));
-    queues.push('t', 1, message(0));
-    queues.push('u', 0, message(7));
+    void queues.push('t', 0, message(0));
+    void queues.push('t', 1, message(0));
+    void queues.push('u', 0, message(7));
     await tick();
     expect(handler.started).to.have.members(['t/0@0', 't/1@0', 'u/0@7']);
     await handler.release('u/0@7');
@@ -84,7 +84,7 @@ describe('PartitionQueues', () => {
     const { consumer, committer } = fakes();
     const handler = gatedHandler();
     const queues = new PartitionQueues({ consumer, committer, logger, handle: handler.handle });
-    for (const offset of [0, 1, 0, 1, 2]) queues.push('t', 0, message(offset));
+    for (const offset of [0, 1, 0, 1, 2]) void queues.push('t', 0, message(offset));
     for (const offset of [0, 1, 2]) await handler.release(`t/0@${offset}`);
     expect(handler.started).to.deep.equal(['t/0@0', 't/0@1', 't/0@2']);
   });
@@ -93,7 +93,7 @@ describe('PartitionQueues', () => {
     const { consumer, committer, calls } = fakes();
     const handler = gatedHandler();
     const queues = new PartitionQueues({ consumer, committer, logger, handle: handler.handle, batchSize: 3 });
-    for (const offset of [0, 1, 2, 3, 4]) queues.push('t', 0, message(offset));
+    for (const offset of [0, 1, 2, 3, 4]) void queues.push('t', 0, message(offset));
     await handler.release('t/0@0');
     await handler.release('t/0@1+2+3');
     await handler.release('t/0@4');
@@ -105,7 +105,7 @@ describe('PartitionQueues', () => {
     const { consumer, committer, calls } = fakes();
     const handler = gatedHandler();
     const queues = new PartitionQueues({ consumer, committer, logger, handle: handler.handle, maxQueued: 4 });
-    for (const offset of [0, 1, 2, 3, 4]) queues.push('t', 0, message(offset));
+    for (const offset of [0, 1, 2, 3, 4]) void queues.push('t', 0, message(offset));
     // 0 is being handled; 1-4 wait: the lane is full.
     expect(calls).to.deep.equal(['pause t/0']);
     await handler.release('t/0@0');
@@ -119,9 +119,9 @@ describe('PartitionQueues', () => {
     const { consumer, committer, calls, join } = fakes();
     const handler = gatedHandler();
     const queues = new PartitionQueues({ consumer, committer, logger, handle: handler.handle });
-    queues.push('t', 0, message(0));
-    queues.push('t', 0, message(1));
-    queues.push('t', 1, message(0));
+    void queues.push('t', 0, message(0));
+    void queues.push('t', 0, message(1));
+    void queues.push('t', 1, message(0));
     await tick();
     join({ t: [1] });
     await handler.release('t/0@0');
@@ -141,13 +141,13 @@ describe('PartitionQueues', () => {
         if (m?.offset === '1' && failures-- > 0) throw new Error('dead-letter topic unavailable');
       },
     });
-    for (const offset of [0, 1, 2]) queues.push('t', 0, message(offset));
+    for (const offset of [0, 1, 2]) void queues.push('t', 0, message(offset));
     await tick();
-    queues.push('t', 0, message(3)); // already fetched: ignored until the partition is re-read
+    void queues.push('t', 0, message(3)); // already fetched: ignored until the partition is re-read
     expect(calls).to.deep.equal(['handled t/0@0', 'pause t/0']);
     await new Promise((resolve) => setTimeout(resolve, 1100));
     expect(calls).to.deep.equal(['handled t/0@0', 'pause t/0', 'seek t/0@1', 'resume t/0']);
-    for (const offset of [1, 2]) queues.push('t', 0, message(offset));
+    for (const offset of [1, 2]) void queues.push('t', 0, message(offset));
     await tick();
     expect(calls.slice(4)).to.deep.equal(['handled t/0@1', 'handled t/0@2']);
   });
@@ -156,15 +156,31 @@ describe('PartitionQueues', () => {
     const { consumer, committer, calls } = fakes();
     const handler = gatedHandler();
     const queues = new PartitionQueues({ consumer, committer, logger, handle: handler.handle });
-    queues.push('t', 0, message(0));
-    queues.push('t', 0, message(1));
+    void queues.push('t', 0, message(0));
+    void queues.push('t', 0, message(1));
     let drained = false;
     const draining = queues.drain(['t'], 5000).then(() => (drained = true));
-    queues.push('t', 0, message(2)); // arrives after the stop began: left for the next run
+    void queues.push('t', 0, message(2)); // arrives after the stop began: left for the next run
     await handler.release('t/0@0');
     expect(drained).to.equal(false);
     await handler.release('t/0@1');
     await draining;
     expect(calls).to.deep.equal(['pause t/*', 'handled t/0@0', 'handled t/0@1']);
+  });
+
+  it('holds the fetch loop back while maxRunning lanes are busy, and lets it go when one is done', async () => {
+    const { consumer, committer } = fakes();
+    const handler = gatedHandler();
+    const queues = new PartitionQueues({ consumer, committer, logger, handle: handler.handle, maxRunning: 2 });
+    await queues.push('t', 0, message(0));
+    let held = true;
+    // The second busy lane reaches the limit: this push (kafkajs' eachMessage) waits.
+    const second = queues.push('t', 1, message(0)).then(() => (held = false));
+    await tick();
+    expect(held).to.equal(true);
+    expect(handler.started).to.deep.equal(['t/0@0', 't/1@0']);
+    await handler.release('t/0@0');
+    await second;
+    expect(held).to.equal(false);
   });
 });

@@ -73,6 +73,8 @@ export class EventConsumer {
       committer: this.committer,
       logger: options.logger,
       handle: (topic, partition, [message]) => this.handle(topic, partition, message!),
+      // Handlers mostly wait on db-service; more partitions at once would only add load there.
+      maxRunning: 8,
     });
     trackConsumerLag(this.consumer, options.groupId);
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {

@@ -36,6 +36,9 @@ const rereadDelayMs = 1000;
 export class PartitionQueues {
   private readonly lanes = new Map<string, Lane>();
   private readonly idle = new Set<() => void>();
+  private readonly slotWaiters: (() => void)[] = [];
+  /** Lanes working now. */
+  private running = 0;
   private stopping = false;
 
   constructor(
@@ -45,6 +48,8 @@ export class PartitionQueues {
       handle: MessageHandler;
       logger: Logger;
       maxQueued?: number;
+      /** Above this many busy lanes, `push` waits (see there); no limit when not given. */
+      maxRunning?: number;
       batchSize?: number;
     },
   ) {
@@ -64,8 +69,20 @@ export class PartitionQueues {
     });
   }
 
-  /** For `eachMessage`: queues the message and returns at once. */
-  push(topic: string, partition: number, message: KafkaMessage): void {
+  /**
+   * For `eachMessage`: queues the message, and returns at once unless `maxRunning` lanes are
+   * busy; then it waits until one is done. The wait holds kafkajs' fetch loop back on purpose:
+   * a loaded service lets messages gather on the broker and takes them in larger fetches (and
+   * larger lane batches) instead of spending its CPU on one fetch round trip per message.
+   */
+  async push(topic: string, partition: number, message: KafkaMessage): Promise<void> {
+    this.queue(topic, partition, message);
+    while (!this.stopping && this.running >= (this.options.maxRunning ?? Infinity)) {
+      await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+    }
+  }
+
+  private queue(topic: string, partition: number, message: KafkaMessage): void {
     const key = laneKey(topic, partition);
     let lane = this.lanes.get(key);
     if (!lane) {
@@ -89,6 +106,7 @@ export class PartitionQueues {
    */
   async drain(topics: string[], timeoutMs: number): Promise<void> {
     this.stopping = true;
+    for (const resolve of this.slotWaiters.splice(0)) resolve();
     this.options.consumer.pause(topics.map((topic) => ({ topic })));
     if (![...this.lanes.values()].some((lane) => lane.running)) return;
     await new Promise<void>((resolve) => {
@@ -109,6 +127,7 @@ export class PartitionQueues {
 
   private async work(key: string, lane: Lane): Promise<void> {
     lane.running = true;
+    this.running++;
     try {
       for (let batch = this.take(lane); batch.length > 0; batch = this.take(lane)) {
         try {
@@ -130,6 +149,8 @@ export class PartitionQueues {
       }
     } finally {
       lane.running = false;
+      this.running--;
+      this.slotWaiters.shift()?.();
       if (![...this.lanes.values()].some((other) => other.running)) for (const resolve of [...this.idle]) resolve();
     }
   }
