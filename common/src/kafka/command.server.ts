@@ -5,7 +5,7 @@ import type { Logger } from '../logger.ts';
 import { metrics } from '../metrics.ts';
 import { traceIdOf } from '../tracing.ts';
 import { DeadLetterPublisher } from './dead-letter.ts';
-import { consumerRetry, createConsumer, createProducer, ensureTopics, headerString, trackConsumerLag } from './kafka.ts';
+import { createConsumer, createProducer, ensureTopics, headerString, trackConsumerLag } from './kafka.ts';
 import { OffsetCommitter } from './offset.committer.ts';
 import { PartitionQueues } from './partition.queues.ts';
 
@@ -84,20 +84,7 @@ export class CommandServer {
   constructor(private readonly options: { kafka: Kafka; groupId: string; execute: CommandExecutor; logger: Logger }) {
     this.producer = createProducer(options.kafka);
     this.deadLetters = new DeadLetterPublisher(this.producer, options.logger);
-    this.consumer = createConsumer(
-      options.kafka,
-      {
-        groupId: options.groupId,
-        maxWaitTimeInMs: 100,
-        // As for event consumers: a member lost with the broker (or a SIGKILLed instance) holds up
-        // the group's rejoin until its session expires.
-        sessionTimeout: 10_000,
-        heartbeatInterval: 1000,
-        allowAutoTopicCreation: false,
-        retry: consumerRetry,
-      },
-      options.logger,
-    );
+    this.consumer = createConsumer(options.kafka, { groupId: options.groupId }, options.logger);
     this.committer = new OffsetCommitter(this.consumer, 1000, options.logger);
     this.queues = new PartitionQueues({
       consumer: this.consumer,

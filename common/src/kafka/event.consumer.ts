@@ -6,7 +6,7 @@ import type { Logger } from '../logger.ts';
 import { metrics } from '../metrics.ts';
 import { childTraceparent, traceIdOf, withTraceparent } from '../tracing.ts';
 import { DeadLetterPublisher } from './dead-letter.ts';
-import { consumerRetry, createConsumer, createProducer, ensureTopics, headerString, trackConsumerLag } from './kafka.ts';
+import { createConsumer, createProducer, ensureTopics, headerString, trackConsumerLag } from './kafka.ts';
 import { OffsetCommitter } from './offset.committer.ts';
 import { PartitionQueues } from './partition.queues.ts';
 
@@ -53,20 +53,7 @@ export class EventConsumer {
   constructor(private readonly options: { kafka: Kafka; groupId: string; handlers: EventHandlers; logger: Logger; maxBackoffMs?: number }) {
     this.producer = createProducer(options.kafka);
     this.deadLetters = new DeadLetterPublisher(this.producer, options.logger);
-    this.consumer = createConsumer(
-      options.kafka,
-      {
-        groupId: options.groupId,
-        maxWaitTimeInMs: 100,
-        // A member lost with the broker stays in the group until its session expires, and every
-        // rejoin waits for it: 30 s kept these services unready that long after a broker restart.
-        sessionTimeout: 10_000,
-        heartbeatInterval: 1000,
-        allowAutoTopicCreation: false,
-        retry: consumerRetry,
-      },
-      options.logger,
-    );
+    this.consumer = createConsumer(options.kafka, { groupId: options.groupId }, options.logger);
     this.committer = new OffsetCommitter(this.consumer, 1000, options.logger);
     this.queues = new PartitionQueues({
       consumer: this.consumer,

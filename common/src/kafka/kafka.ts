@@ -64,13 +64,28 @@ export function createKafka(options: { clientId: string; brokers: string[]; logg
 export const consumerRetry = { retries: 10, initialRetryTime: 200, maxRetryTime: 3000, restartOnFailure: async () => true };
 
 /**
+ * What every Mart consumer uses unless it says otherwise:
+ * - the broker answers a fetch as soon as one message arrives; maxWaitTimeInMs only bounds idle polls;
+ * - a member lost with the broker (or a SIGKILLed instance) stays in the group until its session
+ *   expires and every rejoin waits for it: 30 s kept services unready that long after a broker
+ *   restart in the fault suite, so sessions are 10 s.
+ */
+const consumerDefaults = {
+  maxWaitTimeInMs: 100,
+  sessionTimeout: 10_000,
+  heartbeatInterval: 1000,
+  allowAutoTopicCreation: false,
+  retry: consumerRetry,
+} satisfies Partial<ConsumerConfig>;
+
+/**
  * A consumer that does not stay stopped. kafkajs restarts a crashed consumer only after a retriable
  * error; after a broker restart it can crash with a non-retriable one ("Failed to find group
  * coordinator", seen in the fault suite) and then never consumes again, so a service stays unready
  * for good. Such a crash runs it again (connect, then the same run config) with backoff.
  */
 export function createConsumer(kafka: Kafka, config: ConsumerConfig, logger: Logger): Consumer {
-  const consumer = kafka.consumer(config);
+  const consumer = kafka.consumer({ ...consumerDefaults, ...config });
   const run = consumer.run.bind(consumer);
   const disconnect = consumer.disconnect.bind(consumer);
   let runConfig: ConsumerRunConfig | undefined;

@@ -5,7 +5,7 @@ import { AppError, UnavailableError, UpstreamTimeoutError, errorFromReply } from
 import type { Logger } from '../logger.ts';
 import { metrics } from '../metrics.ts';
 import { currentTraceparent } from '../tracing.ts';
-import { consumerRetry, createConsumer, createProducer, ensureTopics, headerString } from './kafka.ts';
+import { createConsumer, createProducer, ensureTopics, headerString } from './kafka.ts';
 import { OffsetCommitter } from './offset.committer.ts';
 import { partitions } from '@mart/proto';
 
@@ -51,19 +51,7 @@ export class RpcClient {
   constructor(private readonly options: RpcClientOptions) {
     this.replyTopic = replyTopic(options.service);
     this.producer = createProducer(options.kafka);
-    this.consumer = createConsumer(
-      options.kafka,
-      {
-        groupId: `${this.replyTopic}.${options.instanceId}`,
-        // The broker answers a fetch as soon as one reply arrives; this only bounds idle polls.
-        maxWaitTimeInMs: 100,
-        sessionTimeout: 10_000,
-        heartbeatInterval: 1000,
-        allowAutoTopicCreation: false,
-        retry: consumerRetry,
-      },
-      options.logger,
-    );
+    this.consumer = createConsumer(options.kafka, { groupId: `${this.replyTopic}.${options.instanceId}` }, options.logger);
     this.committer = new OffsetCommitter(this.consumer, 5000, options.logger);
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       this.assigned = true;
