@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { mintToken, serviceUrl, stackKeys } from '@mart/common/testing';
+import { api, mintToken, serviceUrl, stackKeys } from '@mart/common/testing';
 
 interface Category {
   id: string;
@@ -17,18 +17,7 @@ describe('/categories end to end', () => {
   const customer = mintToken(keys.privateKey, { kind: 'customer' });
   const run = randomUUID().slice(0, 8);
 
-  async function call(method: string, path: string, options: { token?: string; body?: unknown } = {}) {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-        ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
-  }
+  const { call } = api(base);
 
   async function create(name: string, parentId?: string): Promise<Category> {
     const created = await call('POST', '/categories', { token: staff, body: { name, ...(parentId ? { parentId } : {}) } });

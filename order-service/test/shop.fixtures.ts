@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { RpcClient, createKafka, createLogger } from '@mart/common';
-import { mintToken, requiredEnv, stackKeys } from '@mart/common/testing';
+import { api, mintToken, requiredEnv, stackKeys } from '@mart/common/testing';
 
 // Test data for the order and inventory suites, made with db-service's own commands over Kafka,
 // so these suites need no catalog or customer service running: a brand and a category per run,
@@ -10,23 +10,13 @@ const logger = createLogger('test', 'silent');
 // customer.register stores a bcrypt hash; these tests never log in, so any well-formed one will do.
 const placeholderHash = `$2b$10$${'a'.repeat(53)}`;
 
-export async function call(
+export function call(
   base: string,
   method: string,
   path: string,
   options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
 ) {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...options.headers,
-    },
-    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  return api(base).call(method, path, options);
 }
 
 /** Polls until `check` passes: for effects that follow an event, which take a moment. */

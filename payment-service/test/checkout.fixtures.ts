@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { Kafka, logLevel } from 'kafkajs';
-import { mintToken, requiredEnv, serviceUrl, stackKeys } from '@mart/common/testing';
+import { api, mintToken, requiredEnv, serviceUrl, stackKeys } from '@mart/common/testing';
 import { events, headers, type EventMessage } from '@mart/proto';
 
 // What the payment and notification end-to-end suites share: HTTP calls to the running stack,
@@ -12,17 +12,8 @@ export interface Reply {
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON under test
 }
 
-export async function call(base: string, method: string, path: string, options: { token?: string; body?: unknown } = {}): Promise<Reply> {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+export function call(base: string, method: string, path: string, options: { token?: string; body?: unknown } = {}): Promise<Reply> {
+  return api(base).call(method, path, options);
 }
 
 /** Polls until `check` returns a value (not undefined), or fails with the last one seen. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { RpcClient, createKafka, createLogger } from '@mart/common';
-import { mintToken, requiredEnv, serviceUrl, stackKeys } from '@mart/common/testing';
+import { api, mintToken, requiredEnv, serviceUrl, stackKeys } from '@mart/common/testing';
 
 interface Product {
   id: string;
@@ -42,18 +42,8 @@ describe('/products end to end', function () {
     logger: createLogger('test', 'silent'),
   });
 
-  async function call(base: string, method: string, path: string, options: { token?: string; body?: unknown } = {}) {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-        ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
-  }
+  const call = (base: string, method: string, path: string, options?: { token?: string; body?: unknown }) =>
+    api(base).call(method, path, options);
   const products = (method: string, path: string, options?: { token?: string; body?: unknown }) =>
     call(urls.product, method, path, options);
 
