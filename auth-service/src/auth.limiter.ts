@@ -1,5 +1,6 @@
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { RateLimitedError } from '@mart/common';
+import type { AuthConfig } from './config.ts';
 
 export class LoginRateLimitedError extends RateLimitedError {
   constructor(readonly retryAfterSeconds: number) {
@@ -31,6 +32,15 @@ export interface LoginAttempt {
  * are per auth-service instance: N instances allow N times as many guesses. A shared store (its
  * Postgres or Redis limiter) would make them global.
  */
+/** The login limits as configured. */
+export function loginLimits(config: AuthConfig): LoginLimits {
+  return {
+    maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+    maxFailuresPerAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
+    windowSeconds: config.LOGIN_LIMIT_WINDOW_SECONDS,
+  };
+}
+
 export class LoginLimiter {
   private readonly byAccount: RateLimiterMemory;
   private readonly byAddress: RateLimiterMemory;

@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Principal } from '@mart/common';
 import type { PublicJwk, SigningKey } from './auth.keys.ts';
+import type { AuthConfig } from './config.ts';
 
 export interface TokenSettings {
   issuer: string;
@@ -25,6 +26,16 @@ export function refreshTokenHash(token: string): string {
 }
 
 export type TokenIssuer = ReturnType<typeof tokenIssuer>;
+
+/** The issuer's settings as configured. */
+export function tokenSettings(config: AuthConfig): TokenSettings {
+  return {
+    issuer: config.AUTH_ISSUER,
+    audience: config.AUTH_AUDIENCE,
+    accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+  };
+}
 
 /** Signs access tokens with the claims every service's TokenVerifier expects, and mints refresh tokens. */
 export function tokenIssuer(key: SigningKey, settings: TokenSettings, now: () => Date = () => new Date()) {

@@ -1,25 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { hashPassword, loadConfig, runHttpService, stopOnSignals } from '@mart/common';
 import { loadSigningKey } from './auth.keys.ts';
-import { LoginLimiter } from './auth.limiter.ts';
+import { LoginLimiter, loginLimits } from './auth.limiter.ts';
 import { acceptOAuthPasswordForm, documentOAuthPasswordFlow } from './auth.oauth.ts';
 import { authRoutes } from './auth.routes.ts';
-import { tokenIssuer } from './auth.tokens.ts';
+import { tokenIssuer, tokenSettings } from './auth.tokens.ts';
 import { authConfigSchema } from './config.ts';
 
 const config = loadConfig(authConfigSchema);
 const key = loadSigningKey(config);
-const tokens = tokenIssuer(key, {
-  issuer: config.AUTH_ISSUER,
-  audience: config.AUTH_AUDIENCE,
-  accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
-  refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
-});
-const limiter = new LoginLimiter({
-  maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
-  maxFailuresPerAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
-  windowSeconds: config.LOGIN_LIMIT_WINDOW_SECONDS,
-});
+const tokens = tokenIssuer(key, tokenSettings(config));
+const limiter = new LoginLimiter(loginLimits(config));
 const dummyHash = await hashPassword(randomBytes(16).toString('hex'), config.BCRYPT_COST);
 
 const service = await runHttpService({

@@ -16,10 +16,10 @@ import {
 import { generateTestKeys } from '@mart/common/testing';
 import { mart } from '@mart/proto';
 import { loadSigningKey } from '../src/auth.keys.ts';
-import { LoginLimiter } from '../src/auth.limiter.ts';
+import { LoginLimiter, loginLimits } from '../src/auth.limiter.ts';
 import { acceptOAuthPasswordForm, documentOAuthPasswordFlow } from '../src/auth.oauth.ts';
 import { authRoutes } from '../src/auth.routes.ts';
-import { refreshTokenHash, tokenIssuer } from '../src/auth.tokens.ts';
+import { refreshTokenHash, tokenIssuer, tokenSettings } from '../src/auth.tokens.ts';
 import { authConfigSchema } from '../src/config.ts';
 
 const keys = generateTestKeys();
@@ -69,17 +69,8 @@ function fakeRpc(accounts: Account[]) {
 function authApp(rpc: RpcClient, env: Record<string, string> = {}) {
   const config = loadConfig(authConfigSchema, { AUTH_PRIVATE_KEY: keys.privateKey, BCRYPT_COST: '4', ...env });
   const key = loadSigningKey(config);
-  const tokens = tokenIssuer(key, {
-    issuer: config.AUTH_ISSUER,
-    audience: config.AUTH_AUDIENCE,
-    accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
-    refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
-  });
-  const limiter = new LoginLimiter({
-    maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
-    maxFailuresPerAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
-    windowSeconds: config.LOGIN_LIMIT_WINDOW_SECONDS,
-  });
+  const tokens = tokenIssuer(key, tokenSettings(config));
+  const limiter = new LoginLimiter(loginLimits(config));
   const logger = createLogger('test', 'silent');
   return async () =>
     createHttpApp({
