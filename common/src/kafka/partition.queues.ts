@@ -108,7 +108,7 @@ export class PartitionQueues {
     this.stopping = true;
     for (const resolve of this.slotWaiters.splice(0)) resolve();
     this.options.consumer.pause(topics.map((topic) => ({ topic })));
-    if (![...this.lanes.values()].some((lane) => lane.running)) return;
+    if (this.running === 0) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, timeoutMs);
       const idle = this.idle;
@@ -151,7 +151,7 @@ export class PartitionQueues {
       lane.running = false;
       this.running--;
       this.slotWaiters.shift()?.();
-      if (![...this.lanes.values()].some((other) => other.running)) for (const resolve of [...this.idle]) resolve();
+      if (this.running === 0) for (const resolve of [...this.idle]) resolve();
     }
   }
 
