@@ -122,7 +122,6 @@ export class CommandServer {
       // Partitions are independent aggregates, each handled in order in its own lane.
       eachMessage: async ({ topic, partition, message }) => this.queues.push(topic, partition, message),
     });
-    this.committer.start();
   }
 
   async stop(): Promise<void> {

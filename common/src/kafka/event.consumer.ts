@@ -90,7 +90,6 @@ export class EventConsumer {
       // Each partition is handled in order in its own lane; a slow one holds up no other.
       eachMessage: async ({ topic, partition, message }) => this.queues.push(topic, partition, message),
     });
-    this.committer.start();
   }
 
   async stop(): Promise<void> {

@@ -28,7 +28,8 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 
 /**
  * kafkajs' own factory leaves Nagle's algorithm on, which holds back the small frames of a
- * request/reply exchange; Mart's messages are latency-bound, so send them at once.
+ * request/reply exchange; Mart's messages are latency-bound, so send them at once. Keep-alive
+ * probes find a broker host that vanished without closing its sockets (see createKafka).
  */
 export const noDelaySocketFactory: ISocketFactory = ({ host, port, ssl, onConnect }) => {
   const socket = ssl
@@ -46,7 +47,11 @@ export function createKafka(options: { clientId: string; brokers: string[]; logg
     brokers: options.brokers,
     socketFactory: noDelaySocketFactory,
     connectionTimeout: 1000,
-    requestTimeout: 5000,
+    // kafkajs enforces request timeouts with a 100 ms interval timer on every open connection, for
+    // as long as it is open: an idle service woke ~50 times a second for it. Without it, a broker
+    // that stops or crashes still fails requests at once (it closes its sockets), callers keep
+    // their own deadlines (RpcClient), and TCP keep-alive finds a host that vanished.
+    enforceRequestTimeout: false,
     // Consumers and admin calls ride out a broker that is still starting (no group coordinator
     // yet) or restarting; only producer sends are bounded tightly (see createProducer).
     retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 3000 },
@@ -65,15 +70,19 @@ export const consumerRetry = { retries: 10, initialRetryTime: 200, maxRetryTime:
 
 /**
  * What every Mart consumer uses unless it says otherwise:
- * - the broker answers a fetch as soon as one message arrives; maxWaitTimeInMs only bounds idle polls;
+ * - a fetch carries minBytes 1, so the broker answers as soon as one message arrives; the wait
+ *   bounds only empty polls. Long waits cost no latency and keep an idle stack idle: at 100 ms,
+ *   17 idle consumers kept the broker at 24 % of a core (shared/ENVIRONMENT.md);
+ * - kafkajs heartbeats only between fetches, so an idle member heartbeats once per wait: the
+ *   session must outlast a wait comfortably;
  * - a member lost with the broker (or a SIGKILLed instance) stays in the group until its session
  *   expires and every rejoin waits for it: 30 s kept services unready that long after a broker
- *   restart in the fault suite, so sessions are 10 s.
+ *   restart in the fault suite, so sessions are 15 s.
  */
 const consumerDefaults = {
-  maxWaitTimeInMs: 100,
-  sessionTimeout: 10_000,
-  heartbeatInterval: 1000,
+  maxWaitTimeInMs: 5000,
+  sessionTimeout: 15_000,
+  heartbeatInterval: 3000,
   allowAutoTopicCreation: false,
   retry: consumerRetry,
 } satisfies Partial<ConsumerConfig>;

@@ -2,14 +2,16 @@ import type { Consumer } from 'kafkajs';
 import type { Logger } from '../logger.ts';
 
 /**
- * Commits consumed positions on an interval. kafkajs' auto-commit sends an OffsetCommit after
- * every batch before it fetches again, which puts a broker round trip in the path of every
- * command and reply; Mart's consumers are safe to re-read a few messages after a rebalance
- * (mutations replay their stored reply, unknown replies are dropped), so positions can lag.
+ * Commits consumed positions at most once per `intervalMs`. kafkajs' auto-commit sends an
+ * OffsetCommit after every batch before it fetches again, which puts a broker round trip in the
+ * path of every command and reply; Mart's consumers are safe to re-read a few messages after a
+ * rebalance (mutations replay their stored reply, unknown replies are dropped), so positions can
+ * lag. The timer runs only while something waits to be committed: an idle consumer costs nothing.
  */
 export class OffsetCommitter {
   private readonly pending = new Map<string, { topic: string; partition: number; offset: string }>();
   private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(
     private readonly consumer: Consumer,
@@ -20,6 +22,12 @@ export class OffsetCommitter {
   /** Records that `offset` of `topic`/`partition` has been handled. */
   handled(topic: string, partition: number, offset: string): void {
     this.pending.set(`${topic}\u0000${partition}`, { topic, partition, offset: (BigInt(offset) + 1n).toString() });
+    if (this.timer || this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, this.intervalMs);
+    this.timer.unref();
   }
 
   /** Drops the uncommitted position of a partition this consumer no longer owns. */
@@ -27,13 +35,10 @@ export class OffsetCommitter {
     this.pending.delete(`${topic}\u0000${partition}`);
   }
 
-  start(): void {
-    this.timer = setInterval(() => void this.flush(), this.intervalMs);
-    this.timer.unref();
-  }
-
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
     await this.flush();
   }
 

@@ -80,7 +80,6 @@ export class RpcClient {
       },
     });
     for (const { partition, offset } of ends) this.consumer.seek({ topic: this.replyTopic, partition, offset });
-    this.committer.start();
   }
 
   async stop(): Promise<void> {
