@@ -9,6 +9,7 @@ import express from 'express';
 import { NotFoundError } from '@mart/common';
 import { mart } from '@mart/proto';
 import { createDatabase } from '../db-service/src/database.ts';
+import { queryContext } from '../db-service/src/command.executor.ts';
 import type { HandlerContext } from '../db-service/src/handler.ts';
 import { productHandlers } from '../db-service/src/handlers/product.handlers.ts';
 
@@ -18,14 +19,8 @@ const prisma = createDatabase(databaseUrl, Number(process.env.DB_POOL_SIZE ?? 10
 const getProduct = productHandlers['product.get']!;
 const listProducts = productHandlers['product.list']!;
 
-const context = (): HandlerContext => ({
-  db: prisma,
-  meta: { commandId: '', requestId: undefined, deadline: Date.now() + 10_000 },
-  now: new Date(),
-  emit: () => {
-    throw new Error('a query emits no events');
-  },
-});
+const context = (): HandlerContext =>
+  queryContext(prisma, { commandId: '', requestId: undefined, deadline: Date.now() + 10_000 }, 'product.get');
 
 const app = express();
 app.disable('x-powered-by');

@@ -168,7 +168,6 @@ const { stack, readyMs, stop } = await startBenchStack({
     // The simulated payment provider and the local mail transport.
     STRIPE_SECRET_KEY: '',
     GMAIL_CLIENT_ID: '',
-    NOTIFICATION_POLL_MS: '1000',
     // One account logs in from many connections at once; the limiter still runs, it cannot trip.
     LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000000',
     LOGIN_MAX_FAILURES_PER_ADDRESS: '1000000',

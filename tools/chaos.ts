@@ -388,7 +388,6 @@ async function run(options: ChaosOptions, log: (line: string) => void, cleanups:
       // The simulated payment provider and the local mail transport.
       STRIPE_SECRET_KEY: '',
       GMAIL_CLIENT_ID: '',
-      NOTIFICATION_POLL_MS: '1000',
       // An email claimed just before a fault waits out its lease (120 s by default) before a retry.
       NOTIFICATION_LEASE_SECONDS: '15',
     },

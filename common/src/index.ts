@@ -16,3 +16,4 @@ export * from './http/openapi.ts';
 export * from './http/app.ts';
 export * from './credentials.ts';
 export * from './service.ts';
+export * from './alarm.ts';

@@ -31,16 +31,20 @@ export interface HttpServiceDefinition {
    * connected, retried until it succeeds; the service is not ready before it has.
    */
   startup?(runtime: ServiceRuntime): Promise<void>;
-  /** Domain events this service reacts to; consumed in a group named after the service. */
-  events?(runtime: ServiceRuntime): EventHandlers;
-  /** Background work started once Kafka is connected and stopped before it disconnects. */
-  jobs?(runtime: ServiceRuntime): BackgroundJob[];
+  /**
+   * What the service does besides answering HTTP, built once: the domain events it reacts to
+   * (consumed in a group named after the service) and background jobs, started once Kafka is
+   * connected and stopped before it disconnects.
+   */
+  background?(runtime: ServiceRuntime): { events?: EventHandlers; jobs?: BackgroundJob[] };
 }
 
 export interface BackgroundJob {
   name: string;
   start(): void;
   stop(): Promise<void>;
+  /** Called when this instance's share of the event partitions changes: work another instance held may now be ours. */
+  wake?(): void;
 }
 
 export interface RunningService {
@@ -103,9 +107,10 @@ export async function runHttpService(definition: HttpServiceDefinition): Promise
     audience: config.AUTH_AUDIENCE,
   });
   const runtime: ServiceRuntime = { service, config, logger, kafka, rpc, verifier };
-  const handlers = definition.events?.(runtime);
-  const eventConsumer = handlers ? new EventConsumer({ kafka, groupId: service, handlers, logger }) : undefined;
-  const jobs = definition.jobs?.(runtime) ?? [];
+  const { events: handlers, jobs = [] } = definition.background?.(runtime) ?? {};
+  const eventConsumer = handlers
+    ? new EventConsumer({ kafka, groupId: service, handlers, logger, onAssigned: () => jobs.forEach((job) => job.wake?.()) })
+    : undefined;
   let startedUp = !definition.startup;
   const probe = readinessProbe(rpc, eventConsumer);
 

@@ -11,7 +11,7 @@ import {
   type Logger,
 } from '@mart/common';
 import { commands, events, type CommandName, type EventName, type EventPayload } from '@mart/proto';
-import type { Prisma, PrismaClient } from './database.ts';
+import type { Db, Prisma, PrismaClient } from './database.ts';
 import { toAppError } from './database.errors.ts';
 import type { Handler, HandlerContext, Handlers } from './handler.ts';
 
@@ -44,7 +44,39 @@ function encodeReply(name: CommandName, result: unknown): EncodedReply {
 interface Applied {
   replayed: boolean;
   events: number;
+  /** Expiry times of the orders it placed: db-service's own work once it commits. */
+  ordersDueAt: Date[];
   reply: EncodedReply;
+}
+
+/** A query handler's context: it reads, and may not ask for anything to change. */
+export function queryContext(db: Db, meta: CommandMeta, name: string): HandlerContext {
+  const refuse = () => {
+    throw new Error(`query ${name} cannot change anything`);
+  };
+  return { db, meta, now: new Date(), emit: refuse, expireOrdersAt: refuse };
+}
+
+/** A handler's context inside a transaction, and what it asked for there (events, expiry times). */
+export function mutationContext(tx: Prisma.TransactionClient, meta: CommandMeta) {
+  const written = { events: [] as OutboxRow[], ordersDueAt: [] as Date[] };
+  const context: HandlerContext = {
+    db: tx,
+    meta,
+    now: new Date(),
+    emit: (event, payload) => written.events.push(encodeEvent(event, payload, meta)),
+    expireOrdersAt: (at) => written.ordersDueAt.push(at),
+  };
+  return { context, written };
+}
+
+/** Writes events to the outbox in the caller's transaction (the caller wakes the relay after commit). */
+export async function writeOutbox(tx: Prisma.TransactionClient, events: OutboxRow[]): Promise<void> {
+  for (const event of events) {
+    await tx.$executeRaw`
+      INSERT INTO outbox_events (event_id, topic, key, type, payload, headers)
+      VALUES (${event.eventId}::uuid, ${event.topic}, ${event.key}, ${event.type}, ${Buffer.from(event.payload)}, ${JSON.stringify(event.headers)}::jsonb)`;
+  }
 }
 
 /** How long a command inside a shared transaction may wait for a row lock. */
@@ -69,20 +101,15 @@ export function createCommandExecutor(options: {
   prisma: PrismaClient;
   handlers: Handlers;
   logger: Logger;
+  /** Called after a commit that wrote events: the outbox relay publishes them. */
   onEventsWritten(): void;
+  /** Called after a commit with the expiry time of each order placed. */
+  ordersDueAt(at: Date): void;
 }): CommandExecutor {
   const { prisma, handlers, logger } = options;
 
   async function query({ name, request, meta }: DecodedCommand): Promise<EncodedReply> {
-    const context: HandlerContext = {
-      db: prisma,
-      meta,
-      now: new Date(),
-      emit: () => {
-        throw new Error(`query ${name} cannot emit events`);
-      },
-    };
-    return encodeReply(name, await handlerOf(name)(request as never, context));
+    return encodeReply(name, await handlerOf(name)(request as never, queryContext(prisma, meta, name)));
   }
 
   /** Claims the command id, applies the handler and stores its reply and events, all in `tx`. */
@@ -93,30 +120,21 @@ export function createCommandExecutor(options: {
       ON CONFLICT (id) DO NOTHING`;
     if (claimed === 0) {
       const done = await tx.processedCommand.findUniqueOrThrow({ where: { id: meta.commandId } });
-      return { replayed: true, events: 0, reply: { status: done.ok ? 'ok' : 'error', body: done.reply } };
+      return { replayed: true, events: 0, ordersDueAt: [], reply: { status: done.ok ? 'ok' : 'error', body: done.reply } };
     }
-    const pending: OutboxRow[] = [];
-    const context: HandlerContext = {
-      db: tx,
-      meta,
-      now: new Date(),
-      emit: (event, payload) => pending.push(encodeEvent(event, payload, meta)),
-    };
+    const { context, written } = mutationContext(tx, meta);
     const reply = encodeReply(name, await handlerOf(name)(request as never, context));
-    // Plain parameterized SQL: these two statements run for every mutation, and Prisma's
-    // update/createMany cost several times more per row (measured in bench:checkout).
+    // Plain parameterized SQL: this runs for every mutation, and Prisma's update costs several
+    // times more per row (measured in bench:checkout).
     await tx.$executeRaw`UPDATE processed_commands SET reply = ${Buffer.from(reply.body)} WHERE id = ${meta.commandId}::uuid`;
-    for (const event of pending) {
-      await tx.$executeRaw`
-        INSERT INTO outbox_events (event_id, topic, key, type, payload, headers)
-        VALUES (${event.eventId}::uuid, ${event.topic}, ${event.key}, ${event.type}, ${Buffer.from(event.payload)}, ${JSON.stringify(event.headers)}::jsonb)`;
-    }
-    return { replayed: false, events: pending.length, reply };
+    await writeOutbox(tx, written.events);
+    return { replayed: false, events: written.events.length, ordersDueAt: written.ordersDueAt, reply };
   }
 
   function committed(applied: Applied[], commands: DecodedCommand[]): void {
     applied.forEach(({ replayed }, i) => replayed && metrics.commandsReplayed.inc({ command: commands[i]!.name }));
     if (applied.some(({ events }) => events > 0)) options.onEventsWritten();
+    for (const at of applied.flatMap(({ ordersDueAt }) => ordersDueAt)) options.ordersDueAt(at);
   }
 
   async function mutateAlone(command: DecodedCommand): Promise<EncodedReply> {

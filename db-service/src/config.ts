@@ -7,7 +7,6 @@ export const dbServiceConfigSchema = baseConfigSchema.extend({
     .regex(/^postgres(ql)?:\/\//, 'expected a postgresql:// URL')
     .default('postgresql://postgres@127.0.0.1:5432/mart'),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
-  OUTBOX_POLL_MS: z.coerce.number().int().min(10).default(500),
   // Processed-command records answer retries; a retry older than this is treated as new.
   PROCESSED_COMMAND_RETENTION_HOURS: z.coerce.number().int().min(1).default(72),
   KAFKA_GROUP_ID: z.string().default('db-service'),

@@ -15,6 +15,7 @@ import type { DbServiceConfig } from './config.ts';
 import { createDatabase } from './database.ts';
 import { allHandlers } from './handlers/index.ts';
 import { applyMigrations } from './migrate.ts';
+import { orderExpiryAlarm } from './order.expiry.ts';
 import { OutboxRelay } from './outbox.relay.ts';
 import { startRetentionJob } from './retention.job.ts';
 
@@ -39,11 +40,24 @@ export async function startDbService(config: DbServiceConfig): Promise<RunningDb
   const kafka = createKafka({ clientId: `db-service-${instance}`, brokers: config.KAFKA_BROKERS, logger });
   const producer = createProducer(kafka);
   await retryUntil('connecting to Kafka', logger, () => producer.connect());
-  const relay = new OutboxRelay({ prisma, producer, logger, pollMs: config.OUTBOX_POLL_MS });
-  const executor = createCommandExecutor({ prisma, handlers: allHandlers(instance), logger, onEventsWritten: () => relay.kick() });
-  const commandServer = new CommandServer({ kafka, groupId: config.KAFKA_GROUP_ID, execute: executor, logger });
+  const relay = new OutboxRelay({ prisma, producer, logger });
+  const expiry = orderExpiryAlarm({ prisma, logger });
+  const executor = createCommandExecutor({
+    prisma,
+    handlers: allHandlers(instance),
+    logger,
+    onEventsWritten: () => relay.kick(),
+    ordersDueAt: (at) => expiry.wake(at),
+  });
+  // An instance that stopped may have left events unpublished or orders waiting to expire.
+  const onAssigned = () => {
+    relay.kick();
+    expiry.wake();
+  };
+  const commandServer = new CommandServer({ kafka, groupId: config.KAFKA_GROUP_ID, execute: executor, logger, onAssigned });
   await retryUntil('starting the command consumer', logger, () => commandServer.start());
   relay.start();
+  expiry.start();
   const retention = startRetentionJob({ prisma, logger, retentionHours: config.PROCESSED_COMMAND_RETENTION_HOURS });
 
   const app = createHttpApp({
@@ -73,6 +87,7 @@ export async function startDbService(config: DbServiceConfig): Promise<RunningDb
     stop: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       retention.stop();
+      await expiry.stop();
       await commandServer.stop();
       await relay.stop();
       await producer.disconnect();

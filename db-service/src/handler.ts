@@ -9,6 +9,8 @@ export interface HandlerContext {
   now: Date;
   /** Records a domain event in the outbox, in the command's transaction (mutations only). */
   emit<E extends EventName>(name: E, payload: EventPayload<E>): void;
+  /** Asks db-service to cancel unpaid orders at `at`, once this transaction commits (mutations only). */
+  expireOrdersAt(at: Date): void;
 }
 
 export type Handler<N extends CommandName> = (input: CommandInput<N>, context: HandlerContext) => Promise<CommandResult<N>>;

@@ -5,6 +5,8 @@ import type { PrismaClient } from './database.ts';
 // One relay publishes at a time across all db-service instances, so events of one aggregate
 // reach Kafka in the order they were written.
 const relayLockKey = 0x6d617274; // "mart"
+// While another instance holds the relay lock, how soon to look again for rows this one wrote.
+const busyRetryMs = 100;
 const batchSize = 500;
 // Rows are published in order, so one row whose topic does not exist would block every later
 // event forever; such a row goes to the dead-letter topic instead.
@@ -21,9 +23,12 @@ interface OutboxRecord {
 }
 
 /**
- * Relays outbox rows to Kafka: woken right after a transaction writes events, and polling as a
- * fallback (another instance's writes, a failed publish). Delivery is at least once: a crash
- * between publish and marking repeats the batch, so consumers dedupe on `mart-event-id`.
+ * Relays outbox rows to Kafka. It is woken, never polls: by its own instance's commits that wrote
+ * events, at start, and when the instance's share of the command partitions changes (an instance
+ * that stopped may have left rows behind). While another instance holds the relay lock it tries
+ * again shortly, since it knows rows are waiting; after a failed publish it retries with backoff.
+ * Delivery is at least once: a crash between publish and marking repeats the batch, so consumers
+ * dedupe on `mart-event-id`.
  */
 export class OutboxRelay {
   private running = false;
@@ -31,12 +36,14 @@ export class OutboxRelay {
   // Set by kick() while a batch is in flight, so that wake-up is not lost.
   private dirty = false;
   private loop: Promise<void> | undefined;
-  private backlogMeasuredAt = 0;
+  private failures = 0;
 
-  constructor(private readonly options: { prisma: PrismaClient; producer: Producer; logger: Logger; pollMs: number }) {}
+  constructor(private readonly options: { prisma: PrismaClient; producer: Producer; logger: Logger }) {}
 
+  /** Starts with a pass, which publishes whatever was written while no relay ran. */
   start(): void {
     this.running = true;
+    this.dirty = true;
     this.loop = this.run();
   }
 
@@ -51,13 +58,13 @@ export class OutboxRelay {
     this.wake?.();
   }
 
-  /** Publishes one batch; returns how many events it published. */
-  async publishBatch(): Promise<number> {
+  /** Publishes one batch; returns how many events it published, or 'busy' while another instance holds the relay lock. */
+  async publishBatch(): Promise<number | 'busy'> {
     const { prisma, producer } = this.options;
     return prisma.$transaction(
       async (tx) => {
         const [lock] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(${relayLockKey}) AS locked`;
-        if (!lock?.locked) return 0;
+        if (!lock?.locked) return 'busy';
         const rows = await tx.$queryRaw<OutboxRecord[]>`
           SELECT id, event_id, topic, key, type, payload, headers FROM outbox_events
           WHERE published_at IS NULL ORDER BY id LIMIT ${batchSize}`;
@@ -104,30 +111,40 @@ export class OutboxRelay {
       { count: bigint }[]
     >`SELECT count(*) AS count FROM outbox_events WHERE published_at IS NULL`;
     metrics.outboxBacklog.set(Number(backlog?.count ?? 0));
-    this.backlogMeasuredAt = Date.now();
   }
 
   private async run(): Promise<void> {
     while (this.running) {
-      let published = 0;
+      const kicked = this.dirty;
       this.dirty = false;
+      let retryInMs: number | undefined;
       try {
-        published = await this.publishBatch();
-        // Under load the relay is woken by every commit; the gauge needs no fresher value
-        // than once per poll interval, so the count stays off that path.
-        if (Date.now() - this.backlogMeasuredAt >= this.options.pollMs) await this.measureBacklog();
+        const published = await this.publishBatch();
+        this.failures = 0;
+        if (published === batchSize) continue;
+        if (published === 'busy') {
+          // Another instance is publishing; rows this one was told about may be after its batch.
+          if (kicked) retryInMs = busyRetryMs;
+        } else {
+          // A short batch took every row there was: nothing is waiting.
+          metrics.outboxBacklog.set(0);
+        }
       } catch (error) {
-        this.options.logger.warn({ err: error }, 'outbox relay failed; will retry');
+        this.failures++;
+        retryInMs = Math.min(30_000, 250 * 2 ** (this.failures - 1));
+        this.options.logger.warn({ err: error, retryInMs }, 'outbox relay failed; will retry');
+        await this.measureBacklog().catch(() => undefined);
       }
-      if (published === batchSize || this.dirty) continue;
+      if (this.dirty && retryInMs === undefined) continue;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.options.pollMs);
+        const timer = retryInMs === undefined ? undefined : setTimeout(resolve, retryInMs);
         this.wake = () => {
           clearTimeout(timer);
           resolve();
         };
       });
       this.wake = undefined;
+      if (retryInMs !== undefined) this.dirty = true;
     }
   }
 }

@@ -21,7 +21,8 @@ describe('command executor: commands that queued up together (real PostgreSQL)',
   const prisma = createDatabase(requiredEnv('DATABASE_URL'), 4);
   const logger = createLogger('test', 'silent');
   let eventsWritten = 0;
-  const executorWith = (handlers: Handlers) => createCommandExecutor({ prisma, handlers, logger, onEventsWritten: () => eventsWritten++ });
+  const executorWith = (handlers: Handlers) =>
+    createCommandExecutor({ prisma, handlers, logger, onEventsWritten: () => eventsWritten++, ordersDueAt: () => undefined });
 
   /**
    * brand.create, noting which transaction applied each brand: txid_current() is the id of the

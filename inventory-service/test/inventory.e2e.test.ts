@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { serviceUrl } from '@mart/common/testing';
 import { mart } from '@mart/proto';
-import { Shop, address, call, eventually, type TestCustomer } from '../../order-service/test/shop.fixtures.ts';
+import { Shop, address, call, type TestCustomer } from '../../order-service/test/shop.fixtures.ts';
 
-// Drives the running inventory-service over HTTP; orders are placed through order-service, and
-// paid with db-service's order.transition command (payments are another service's work).
+// Drives the running inventory-service over HTTP; orders are placed through order-service and
+// paid through payment-service, whose answer comes back with the order's stock already moved.
 describe('/inventory end to end', function () {
   this.timeout(30_000);
-  const urls = { inventory: serviceUrl('inventory-service'), orders: serviceUrl('order-service') };
+  const urls = { inventory: serviceUrl('inventory-service'), orders: serviceUrl('order-service'), payments: serviceUrl('payment-service') };
   const shop = new Shop('inventory-e2e');
   let buyer: TestCustomer;
 
@@ -91,21 +91,28 @@ describe('/inventory end to end', function () {
     expect((await adjustments(product.id)).items.map((a: { delta: number }) => a.delta)).to.have.members([10, -4]);
   });
 
-  it('commits the stock of a paid order (on hand and reserved both drop), once', async () => {
+  it('commits the stock of a paid order in the same transaction as the payment (on hand and reserved both drop), once', async () => {
     const product = await shop.product({ stock: 9 });
     const placed = await order(product.id, 4);
-    await shop.rpc.call('order.transition', { id: placed.id, to: mart.order.OrderStatus.ORDER_STATUS_PAID });
-    await eventually(async () => expect(await stock(product.id)).to.include({ onHand: 5, reserved: 0, available: 5 }));
+    const pay = () =>
+      call(urls.payments, 'POST', '/payments', { token: buyer.token, body: { orderId: placed.id, paymentMethod: 'pm_card_visa' } });
+    const paid = await pay();
+    expect(paid.status, JSON.stringify(paid.body)).to.equal(201);
+    // No waiting: by the time the payment is answered, the stock has moved.
+    expect(await stock(product.id)).to.include({ onHand: 5, reserved: 0, available: 5 });
     const sale = (await adjustments(product.id)).items[0];
     expect(sale).to.include({ delta: -4, reason: `order ${placed.id} paid`, onHandAfter: 5, actorId: null });
 
-    // The same command again (a redelivered event) finds nothing left to commit.
-    const again = await shop.rpc.call('inventory.commit-reservations', { orderId: placed.id });
-    expect(again.changed).to.equal(0);
-    // Stock cannot run ahead of the order: an unpaid order's reservations are not committed.
+    // A second payment is refused, and nothing is committed twice.
+    expect((await pay()).status).to.equal(409);
+    expect(await stock(product.id)).to.include({ onHand: 5, reserved: 0, available: 5 });
+    expect((await adjustments(product.id)).items).to.have.length(2);
+    // Stock cannot run ahead of the order: a request cannot make an order PAID without a payment.
     const unpaid = await order(product.id, 1);
-    const early = await shop.rpc.call('inventory.commit-reservations', { orderId: unpaid.id }).catch((error: Error) => error);
-    expect(early).to.have.property('code', 'invalid_state');
+    const forged = await shop.rpc
+      .call('order.transition', { id: unpaid.id, to: mart.order.OrderStatus.ORDER_STATUS_PAID })
+      .catch((error: Error) => error);
+    expect(forged).to.have.property('code', 'validation_failed');
     expect(await stock(product.id)).to.include({ onHand: 5, reserved: 1, available: 4 });
   });
 

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import request from 'supertest';
-import { InsufficientStockError, commandIdFor, type RpcClient } from '@mart/common';
+import { InsufficientStockError, type RpcClient } from '@mart/common';
 import { generateTestKeys, mintToken, routeTestApp } from '@mart/common/testing';
-import { mart } from '@mart/proto';
-import { inventoryEventHandlers } from '../src/inventory.events.ts';
 import { inventoryRoutes } from '../src/inventory.routes.ts';
 
 interface Call {
@@ -90,36 +88,5 @@ describe('inventory routes (fake rpc)', () => {
     const res = await request(app).get(`/inventory/${productId}/adjustments`).set('authorization', staff);
     expect(res.body.items[0]).to.include({ delta: -3, onHandAfter: 7, actorId: null });
     expect(res.body).to.include({ page: 1, pageSize: 20, total: 1 });
-  });
-});
-
-describe('inventory reactions to orders (fake rpc)', () => {
-  const { OrderStatus } = mart.order;
-  const meta = { eventId: randomUUID(), topic: 'mart.order.events', partition: 1, offset: '3' };
-  const orderId = randomUUID();
-  const changed = (status: mart.order.OrderStatus) => ({ order: { id: orderId, status } }) as never;
-
-  it('commits on PAID, releases on CANCELLED, returns on REFUNDED, with command ids derived from the event', async () => {
-    const { rpc, calls } = fakeRpc(() => ({ changed: 1, stock: [] }));
-    const handle = inventoryEventHandlers({ rpc })['order.status-changed']!;
-    await handle(changed(OrderStatus.ORDER_STATUS_PAID), meta);
-    await handle(changed(OrderStatus.ORDER_STATUS_CANCELLED), meta);
-    await handle(changed(OrderStatus.ORDER_STATUS_REFUNDED), meta);
-    expect(calls.map((c) => c.name)).to.deep.equal([
-      'inventory.commit-reservations',
-      'inventory.release-reservations',
-      'inventory.return-reservations',
-    ]);
-    expect(calls.every((c) => (c.request as { orderId: string }).orderId === orderId)).to.equal(true);
-    expect(calls[0]?.options.commandId).to.equal(commandIdFor(meta.eventId, 'inventory.commit-reservations'));
-    expect(new Set(calls.map((c) => c.options.commandId)).size).to.equal(3);
-  });
-
-  it('leaves stock alone when an order is shipped or delivered', async () => {
-    const { rpc, calls } = fakeRpc(() => ({ changed: 0, stock: [] }));
-    const handle = inventoryEventHandlers({ rpc })['order.status-changed']!;
-    await handle(changed(OrderStatus.ORDER_STATUS_SHIPPED), meta);
-    await handle(changed(OrderStatus.ORDER_STATUS_DELIVERED), meta);
-    expect(calls).to.have.length(0);
   });
 });

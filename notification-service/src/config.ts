@@ -22,8 +22,6 @@ export const notificationConfigSchema = httpServiceConfigSchema
     // Retry n waits NOTIFICATION_RETRY_BASE_SECONDS * 2^(n-1), at most NOTIFICATION_RETRY_MAX_SECONDS.
     NOTIFICATION_RETRY_BASE_SECONDS: z.coerce.number().int().min(1).default(30),
     NOTIFICATION_RETRY_MAX_SECONDS: z.coerce.number().int().min(1).default(3600),
-    // How often the retry job looks for due emails.
-    NOTIFICATION_POLL_MS: z.coerce.number().int().min(100).default(5000),
     // A sender holds an email this long; past it another sender may try (it must exceed a send's duration).
     NOTIFICATION_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(120),
   })

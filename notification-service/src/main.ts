@@ -1,10 +1,10 @@
-import { loadConfig, runHttpService, stopOnSignals, type ServiceRuntime } from '@mart/common';
+import { loadConfig, runHttpService, stopOnSignals } from '@mart/common';
 import { notificationConfigSchema } from './config.ts';
 import { gmailTransport, type GmailSettings } from './gmail.transport.ts';
-import { localTransport, type MailTransport } from './mail.transport.ts';
+import { localTransport } from './mail.transport.ts';
 import { notificationEvents } from './notification.events.ts';
 import { notificationRoutes } from './notification.routes.ts';
-import { notificationSender, retryJob, type NotificationSender } from './notification.sender.ts';
+import { notificationSender, retryAlarm } from './notification.sender.ts';
 
 const config = loadConfig(notificationConfigSchema);
 const { GMAIL_CLIENT_ID, GMAIL_CLIENT_SECRET, GMAIL_REFRESH_TOKEN, GMAIL_SENDER } = config;
@@ -20,29 +20,25 @@ const gmail: GmailSettings | undefined =
       }
     : undefined;
 
-// One transport and one sender for the event handlers and the retry job alike.
-let wired: { transport: MailTransport; sender: NotificationSender } | undefined;
-function wire({ rpc, logger }: ServiceRuntime) {
-  if (wired) return wired;
-  const transport = gmail ? gmailTransport(gmail) : localTransport(logger);
-  const policy = {
-    maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS,
-    baseSeconds: config.NOTIFICATION_RETRY_BASE_SECONDS,
-    maxSeconds: config.NOTIFICATION_RETRY_MAX_SECONDS,
-    leaseSeconds: config.NOTIFICATION_LEASE_SECONDS,
-  };
-  wired = { transport, sender: notificationSender({ rpc, transport, logger, policy, from: GMAIL_SENDER ?? config.MAIL_FROM }) };
-  return wired;
-}
-
 const service = await runHttpService({
   service: 'notification-service',
   description: `Customer emails sent in reaction to events, through ${gmail ? 'the Gmail API' : 'the local transport (the log; no Gmail credentials)'}.`,
   config,
   routes: notificationRoutes,
-  events: (runtime) => notificationEvents({ ...wire(runtime), rpc: runtime.rpc, logger: runtime.logger }),
-  jobs: (runtime) => [
-    retryJob({ rpc: runtime.rpc, sender: wire(runtime).sender, logger: runtime.logger, pollMs: config.NOTIFICATION_POLL_MS }),
-  ],
+  // One transport and one sender for the event handlers and the retries alike.
+  background: ({ rpc, logger }) => {
+    const transport = gmail ? gmailTransport(gmail) : localTransport(logger);
+    const policy = {
+      maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS,
+      baseSeconds: config.NOTIFICATION_RETRY_BASE_SECONDS,
+      maxSeconds: config.NOTIFICATION_RETRY_MAX_SECONDS,
+      leaseSeconds: config.NOTIFICATION_LEASE_SECONDS,
+    };
+    const from = GMAIL_SENDER ?? config.MAIL_FROM;
+    const retryAt = (at: Date) => retries.wake(at);
+    const sender = notificationSender({ rpc, transport, logger, policy, from, retryAt });
+    const retries = retryAlarm({ rpc, sender, logger });
+    return { events: notificationEvents({ rpc, transport, sender, logger, retryAt }), jobs: [retries] };
+  },
 });
 stopOnSignals(service, service.runtime.logger);

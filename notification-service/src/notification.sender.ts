@@ -1,9 +1,10 @@
-import { AppError, type BackgroundJob, type Logger, type RpcClient } from '@mart/common';
+import { AppError, Alarm, type Clock, type Logger, type RpcClient } from '@mart/common';
 import { randomUUID } from 'node:crypto';
 import type { CommandReply, CommandRequest } from '@mart/proto';
 import type { MailTransport } from './mail.transport.ts';
 
 type Rpc = Pick<RpcClient, 'call'>;
+type Notification = CommandReply<'notification.record-attempt'>;
 
 export interface RetryPolicy {
   maxAttempts: number;
@@ -32,6 +33,8 @@ export function notificationSender(deps: {
   policy: RetryPolicy;
   from: string;
   now?: () => Date;
+  /** Told when a failed email is due again, so its retry is not left to chance. */
+  retryAt?: (at: Date) => void;
 }) {
   const { rpc, transport, logger, policy, from } = deps;
   const now = deps.now ?? (() => new Date());
@@ -50,66 +53,56 @@ export function notificationSender(deps: {
     }
   }
 
-  /** Sends one notification if it is still due and no one else holds it; returns whether it was attempted. */
-  async function deliver(id: string): Promise<boolean> {
-    const claim = await rpc.call('notification.claim', { id, leaseSeconds: policy.leaseSeconds });
-    if (!claim.claimed || !claim.notification) return false;
-    const notification = claim.notification as CommandReply<'notification.record-attempt'>;
+  /** Sends a notification this sender holds the lease of, and records the attempt. */
+  async function send(notification: Notification): Promise<void> {
+    const { id } = notification;
     const attempt = notification.attempts + 1;
     let providerMessageId: string;
     try {
       ({ providerMessageId } = await transport.send({ from, to: notification.to, subject: notification.subject, body: notification.body }));
     } catch (error) {
       const giveUp = attempt >= policy.maxAttempts;
-      const nextAttemptAt = new Date(now().getTime() + retryDelaySeconds(attempt, policy) * 1000).toISOString();
+      const nextAttemptAt = new Date(now().getTime() + retryDelaySeconds(attempt, policy) * 1000);
       logger.warn({ err: error, notificationId: id, attempt, giveUp, ...(giveUp ? {} : { nextAttemptAt }) }, 'sending an email failed');
-      await record({ id, sent: false, error: (error as Error).message.slice(0, 500), giveUp, ...(giveUp ? {} : { nextAttemptAt }) });
-      return true;
+      const retry = giveUp ? {} : { nextAttemptAt: nextAttemptAt.toISOString() };
+      await record({ id, sent: false, error: (error as Error).message.slice(0, 500), giveUp, ...retry });
+      if (!giveUp) deps.retryAt?.(nextAttemptAt);
+      return;
     }
     await record({ id, sent: true, providerMessageId });
     logger.info({ notificationId: id, type: notification.type, provider: transport.provider, providerMessageId }, 'email sent');
+  }
+
+  /** Sends one notification if it is still due and no one else holds it; returns whether it was attempted. */
+  async function deliver(id: string): Promise<boolean> {
+    const claim = await rpc.call('notification.claim', { id, leaseSeconds: policy.leaseSeconds });
+    if (!claim.claimed || !claim.notification) return false;
+    await send(claim.notification as Notification);
     return true;
   }
 
-  return { deliver };
+  return { send, deliver, leaseSeconds: policy.leaseSeconds };
 }
 
 export type NotificationSender = ReturnType<typeof notificationSender>;
 
-/** The background job that retries due emails (and sends any whose first attempt never happened). */
-export function retryJob(deps: { rpc: Rpc; sender: NotificationSender; logger: Logger; pollMs: number }): BackgroundJob {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  let stopped = false;
-
-  async function sweep(): Promise<void> {
-    const due = await deps.rpc.call('notification.list-due', { limit: 20 });
-    for (const notification of due.items) {
-      if (stopped) return;
-      await deps.sender.deliver(notification.id ?? '');
-    }
-  }
-
-  function schedule(): void {
-    timer = setTimeout(() => {
-      running = sweep()
-        .catch((error: unknown) => deps.logger.warn({ err: error }, 'email retry sweep failed; trying again later'))
-        .finally(() => {
-          if (!stopped) schedule();
-        });
-    }, deps.pollMs);
-  }
-
-  return {
+/**
+ * Sends the emails whose time has come again (failed attempts, and leases of a sender that
+ * stopped half-way): woken at the next due time that db-service reports, at start, after a
+ * failed attempt, and when this instance's share of the event partitions changes (another
+ * instance may have stopped while holding a lease). Nothing polls in between.
+ */
+export function retryAlarm(deps: { rpc: Rpc; sender: Pick<NotificationSender, 'deliver'>; logger: Logger; clock?: Clock }): Alarm {
+  const batch = 20;
+  return new Alarm({
     name: 'notification-retries',
-    start() {
-      stopped = false;
-      schedule();
+    logger: deps.logger,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+    work: async () => {
+      const due = await deps.rpc.call('notification.list-due', { limit: batch });
+      for (const notification of due.items) await deps.sender.deliver(notification.id ?? '');
+      if (due.items.length === batch) return new Date(deps.clock?.now() ?? Date.now());
+      return due.nextDueAt ? new Date(due.nextDueAt) : null;
     },
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+  });
 }

@@ -1,10 +1,14 @@
 import { expect } from 'chai';
-import { createLogger, UnavailableError } from '@mart/common';
+import { createLogger, UnavailableError, type RpcClient } from '@mart/common';
+import { FakeClock } from '@mart/common/testing';
 import { mart } from '@mart/proto';
 import { buildRfc2822Message, encodeHeaderText, toGmailRaw } from '../src/email.message.ts';
 import type { MailTransport } from '../src/mail.transport.ts';
-import { notificationSender, retryDelaySeconds, type RetryPolicy } from '../src/notification.sender.ts';
+import { notificationEvents } from '../src/notification.events.ts';
+import { notificationSender, retryAlarm, retryDelaySeconds, type RetryPolicy } from '../src/notification.sender.ts';
 import { formatMoney, orderStatusEmail } from '../src/notification.templates.ts';
+
+const Status = mart.notification.NotificationStatus;
 
 describe('RFC 2822 message builder', () => {
   const date = new Date('2026-11-22T10:00:00Z');
@@ -81,13 +85,16 @@ describe('email retries', () => {
   const now = () => new Date('2026-11-22T10:00:00.000Z');
   const logger = createLogger('test', 'silent');
 
-  it('records a failed attempt with its next time, and sends a claimed email only once', async () => {
+  it('records a failed attempt with its next time, asks to be woken then, and sends a claimed email only once', async () => {
     const { rpc, recorded } = fakeDb(1);
-    const sender = notificationSender({ rpc, transport: failing, logger, policy, from: 'Mart <shop@mart.test>', now });
+    const wakeUps: string[] = [];
+    const retryAt = (at: Date) => wakeUps.push(at.toISOString());
+    const sender = notificationSender({ rpc, transport: failing, logger, policy, from: 'Mart <shop@mart.test>', now, retryAt });
     expect(await sender.deliver('n1')).to.equal(true);
     expect(recorded).to.deep.equal([
       { id: 'n1', sent: false, error: 'Gmail says 503', giveUp: false, nextAttemptAt: '2026-11-22T10:01:00.000Z' },
     ]);
+    expect(wakeUps).to.deep.equal(['2026-11-22T10:01:00.000Z']);
     expect(await sender.deliver('n1')).to.equal(false);
     expect(recorded).to.have.length(1);
   });
@@ -112,6 +119,78 @@ describe('email retries', () => {
     await notificationSender({ rpc: flaky as never, transport, logger, policy, from: 'm@mart.test', now }).deliver('n1');
     expect(sent).to.deep.equal(['ana@example.com']);
     expect(recorded).to.deep.equal([{ id: 'n1', sent: true, providerMessageId: 'gm-1' }]);
+  });
+});
+
+describe('email retries on time (fake clock)', () => {
+  const logger = createLogger('test', 'silent');
+
+  it('sweeps at start, sleeps until the next due time db-service reports, and polls nothing in between', async () => {
+    const clock = new FakeClock(Date.parse('2026-11-22T10:00:00.000Z'));
+    const sweeps: number[] = [];
+    const delivered: string[] = [];
+    const dueAt = '2026-11-22T10:05:00.000Z';
+    const rpc: Pick<RpcClient, 'call'> = {
+      call: (async (name: string) => {
+        if (name !== 'notification.list-due') throw new Error(`unexpected ${name}`);
+        sweeps.push(clock.now());
+        // The first sweep finds one due email and one due at 10:05; the second finds nothing more.
+        return sweeps.length === 1 ? { items: [{ id: 'n1' }], nextDueAt: dueAt } : { items: [], nextDueAt: null };
+      }) as RpcClient['call'],
+    };
+    const alarm = retryAlarm({ rpc, sender: { deliver: async (id) => (delivered.push(id), true) }, logger, clock });
+    alarm.start();
+    await clock.advance(0);
+    expect(delivered).to.deep.equal(['n1']);
+    expect(alarm.nextRunAt).to.equal(Date.parse(dueAt));
+    await clock.advance(4 * 60_000);
+    expect(sweeps).to.have.length(1, 'nothing runs before the next due time');
+    await clock.advance(60_000);
+    expect(sweeps).to.deep.equal([Date.parse('2026-11-22T10:00:00.000Z'), Date.parse(dueAt)]);
+    expect(alarm.nextRunAt).to.equal(null);
+    expect(clock.pending).to.equal(0, 'no timer is left ticking once nothing is due');
+    await alarm.stop();
+  });
+});
+
+describe('emails for events', () => {
+  const logger = createLogger('test', 'silent');
+  const transport: MailTransport = { provider: 'local', send: async () => ({ providerMessageId: 'x' }) };
+  const event = { customer: { id: 'c1', email: 'ana@example.com', name: 'Ana' } };
+  const meta = { eventId: 'e1', topic: 'mart.customer.events', partition: 0, offset: '1' };
+
+  function handlers(reply: Record<string, unknown>) {
+    const sent: string[] = [];
+    const wakeUps: string[] = [];
+    const requests: Record<string, unknown>[] = [];
+    const rpc: Pick<RpcClient, 'call'> = {
+      call: (async (_name: string, request: Record<string, unknown>) => (requests.push(request), reply)) as RpcClient['call'],
+    };
+    const sender = { leaseSeconds: 60, send: async (notification: { id: string }) => void sent.push(notification.id) };
+    const retryAt = (at: Date) => wakeUps.push(at.toISOString());
+    return { on: notificationEvents({ rpc, transport, sender: sender as never, logger, retryAt }), sent, wakeUps, requests };
+  }
+
+  it('stores the email leased to itself and sends it at once: one command before the send', async () => {
+    const { on, sent, requests } = handlers({ claimed: true, notification: { id: 'n1', status: Status.NOTIFICATION_STATUS_PENDING } });
+    await on['customer.registered']!(event as never, meta);
+    expect(sent).to.deep.equal(['n1']);
+    expect(requests[0]).to.include({ dedupeKey: 'e1:customer.welcome', leaseSeconds: 60, to: 'ana@example.com' });
+  });
+
+  it('leaves an email someone else holds to its lease, and is woken when the lease ends', async () => {
+    const leased = { id: 'n1', status: Status.NOTIFICATION_STATUS_PENDING, nextAttemptAt: '2026-11-22T10:02:00.000Z' };
+    const { on, sent, wakeUps } = handlers({ claimed: false, notification: leased });
+    await on['customer.registered']!(event as never, meta);
+    expect(sent).to.deep.equal([]);
+    expect(wakeUps).to.deep.equal(['2026-11-22T10:02:00.000Z']);
+  });
+
+  it('does nothing more for an email already sent', async () => {
+    const { on, sent, wakeUps } = handlers({ claimed: false, notification: { id: 'n1', status: Status.NOTIFICATION_STATUS_SENT } });
+    await on['customer.registered']!(event as never, meta);
+    expect(sent).to.deep.equal([]);
+    expect(wakeUps).to.deep.equal([]);
   });
 });
 

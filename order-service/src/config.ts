@@ -9,8 +9,6 @@ export const orderConfigSchema = httpServiceConfigSchema.extend({
     .min(1)
     .max(7 * 24 * 3600)
     .default(900),
-  // How often the expiry job looks for unpaid orders past their expiresAt.
-  ORDER_EXPIRY_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5000),
 });
 
 export type OrderConfig = z.infer<typeof orderConfigSchema>;

@@ -1,15 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import request from 'supertest';
-import { InsufficientStockError, InvalidStateError, NotFoundError, commandIdFor, createLogger, type RpcClient } from '@mart/common';
+import { InsufficientStockError, InvalidStateError, type RpcClient } from '@mart/common';
 import { generateTestKeys, mintToken, routeTestApp } from '@mart/common/testing';
 import { mart } from '@mart/proto';
-import { orderEventHandlers } from '../src/order.events.ts';
-import { expireDueOrders, expiryBatchSize, orderExpiryJob } from '../src/order.expiry.ts';
 import { orderRoutes } from '../src/order.routes.ts';
 
 const { OrderStatus } = mart.order;
-const { PaymentStatus } = mart.payment;
 
 interface Call {
   name: string;
@@ -137,79 +134,5 @@ describe('order routes (fake rpc)', () => {
     expect(res.status).to.equal(409);
     expect(res.body.error.code).to.equal('invalid_state');
     expect(res.body.error.message).to.include('refund');
-  });
-});
-
-describe('order reactions to payments (fake rpc)', () => {
-  const meta = { eventId: randomUUID(), topic: 'mart.payment.events', partition: 0, offset: '7' };
-  const paymentEvent = (status: mart.payment.PaymentStatus) => ({ payment: { orderId: wireOrder.id, status } }) as never;
-  const logger = createLogger('test', 'silent');
-
-  it('moves the order to PAID on a succeeded payment, with a command id derived from the event', async () => {
-    const { rpc, calls } = fakeRpc(() => wireOrder);
-    await orderEventHandlers({ rpc, logger })['payment.status-changed']!(paymentEvent(PaymentStatus.PAYMENT_STATUS_SUCCEEDED), meta);
-    expect(calls).to.have.length(1);
-    expect(calls[0]?.request).to.deep.equal({ id: wireOrder.id, to: OrderStatus.ORDER_STATUS_PAID });
-    expect(calls[0]?.options.commandId).to.equal(commandIdFor(meta.eventId, 'order-paid'));
-  });
-
-  it('moves the order to REFUNDED on a refund and ignores other outcomes', async () => {
-    const { rpc, calls } = fakeRpc(() => wireOrder);
-    const handle = orderEventHandlers({ rpc, logger })['payment.status-changed']!;
-    await handle(paymentEvent(PaymentStatus.PAYMENT_STATUS_FAILED), meta);
-    await handle(paymentEvent(PaymentStatus.PAYMENT_STATUS_PROCESSING), meta);
-    await handle(paymentEvent(PaymentStatus.PAYMENT_STATUS_REFUNDED), meta);
-    expect(calls.map((c) => c.request.to)).to.deep.equal([OrderStatus.ORDER_STATUS_REFUNDED]);
-    expect(calls[0]?.options.commandId).to.equal(commandIdFor(meta.eventId, 'order-refunded'));
-  });
-
-  it('leaves the event handled when the order can no longer be paid (expired before the payment succeeded)', async () => {
-    const { rpc, calls } = fakeRpc((name) => {
-      if (name === 'order.transition') throw new InvalidStateError('Order is CANCELLED; it cannot become PAID');
-      return { ...wireOrder, status: OrderStatus.ORDER_STATUS_CANCELLED };
-    });
-    const warnings: unknown[] = [];
-    const spy = { ...logger, warn: (details: unknown) => warnings.push(details) } as unknown as typeof logger;
-    await orderEventHandlers({ rpc, logger: spy })['payment.status-changed']!(paymentEvent(PaymentStatus.PAYMENT_STATUS_SUCCEEDED), meta);
-    expect(calls.map((c) => c.name)).to.deep.equal(['order.transition', 'order.get']);
-    expect(warnings).to.have.length(1);
-    expect(warnings[0]).to.include({ orderId: wireOrder.id, orderStatus: 'CANCELLED', wanted: 'PAID' });
-  });
-
-  it('fails the event (so it is retried or dead-lettered) on other errors', async () => {
-    const { rpc } = fakeRpc(() => {
-      throw new NotFoundError('Order not found');
-    });
-    const handle = orderEventHandlers({ rpc, logger })['payment.status-changed']!;
-    const error = await handle(paymentEvent(PaymentStatus.PAYMENT_STATUS_SUCCEEDED), meta).catch((e: unknown) => e);
-    expect(error).to.be.instanceOf(NotFoundError);
-  });
-});
-
-describe('order expiry (fake rpc)', () => {
-  it('sends order.expire until a batch comes back less than full', async () => {
-    const batches = [expiryBatchSize, expiryBatchSize, 3];
-    const { rpc, calls } = fakeRpc(() => ({ expired: batches.shift() ?? 0 }));
-    expect(await expireDueOrders(rpc)).to.equal(2 * expiryBatchSize + 3);
-    expect(calls).to.have.length(3);
-    expect(calls.every((c) => c.name === 'order.expire' && c.request.limit === expiryBatchSize)).to.equal(true);
-  });
-
-  it('runs on every tick, survives a failed run, and stops', async () => {
-    let failures = 1;
-    const { rpc, calls } = fakeRpc(() => {
-      if (failures-- > 0) throw new Error('db-service is restarting');
-      return { expired: 0 };
-    });
-    const warnings: unknown[] = [];
-    const logger = { ...createLogger('test', 'silent'), warn: (details: unknown) => warnings.push(details) } as never;
-    const job = orderExpiryJob({ rpc, logger, intervalMs: 10 });
-    job.start();
-    while (calls.length < 3) await new Promise((resolve) => setTimeout(resolve, 10));
-    await job.stop();
-    expect(warnings).to.have.length(1);
-    const afterStop = calls.length;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(calls.length).to.equal(afterStop);
   });
 });

@@ -1,7 +1,7 @@
 import { loadConfig, runHttpService, stopOnSignals } from '@mart/common';
 import { paymentConfigSchema } from './config.ts';
 import { paymentRoutes } from './payment.routes.ts';
-import { paymentService } from './payment.service.ts';
+import { paymentEventHandlers, paymentService } from './payment.service.ts';
 import { simulatedProvider } from './simulated.provider.ts';
 import { createStripeClient, stripeProvider } from './stripe.provider.ts';
 import { documentWebhook, mountWebhook, verifyWebhook, webhookOutcome } from './stripe.webhook.ts';
@@ -23,5 +23,6 @@ const service = await runHttpService({
     });
   },
   amendOpenApi: documentWebhook,
+  background: ({ rpc, logger }) => ({ events: paymentEventHandlers(paymentService({ rpc, provider, logger })) }),
 });
 stopOnSignals(service, service.runtime.logger);

@@ -25,5 +25,6 @@ export interface PaymentRequest {
 export interface PaymentProvider {
   readonly kind: 'stripe' | 'simulated';
   createPayment(request: PaymentRequest): Promise<ProviderPayment>;
-  refund(request: { paymentId: string; providerPaymentId: string }): Promise<void>;
+  /** Gives `amountCents` back; a repeated call with the same refund id refunds once. */
+  refund(request: { refundId: string; providerPaymentId: string; amountCents: number }): Promise<{ providerRefundId: string }>;
 }

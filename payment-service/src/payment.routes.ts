@@ -56,7 +56,7 @@ export function paymentRoutes(payments: PaymentService): RouteDefinition[] {
       status: 200,
       response: paymentSchema,
       errors: [404, 409],
-      handler: ({ params, requestId }) => payments.refund(params.id, requestId),
+      handler: ({ params, principal, requestId }) => payments.refund(params.id, principal?.sub ?? '', requestId),
     }),
   ];
 }

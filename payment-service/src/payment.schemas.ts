@@ -1,6 +1,21 @@
 import { pageOf, pageQuery, uuidSchema, z } from '@mart/common';
 
 export const paymentStatuses = ['REQUIRES_PAYMENT', 'PROCESSING', 'SUCCEEDED', 'FAILED', 'REFUNDED'] as const;
+export const refundStatuses = ['PENDING', 'SUCCEEDED', 'FAILED'] as const;
+
+export const refundSchema = z
+  .object({
+    id: uuidSchema,
+    amountCents: z.number().int(),
+    reason: z.string(),
+    status: z.enum(refundStatuses),
+    providerRefundId: z.string().nullable(),
+    failureReason: z.string().nullable(),
+    actorId: uuidSchema.nullable().openapi({ description: 'The staff user who asked for it; null when Mart refunded on its own' }),
+    createdAt: z.string().openapi({ format: 'date-time' }),
+    updatedAt: z.string().openapi({ format: 'date-time' }),
+  })
+  .openapi('Refund');
 
 export const paymentSchema = z
   .object({
@@ -14,6 +29,8 @@ export const paymentSchema = z
     providerPaymentId: z.string().nullable().openapi({ description: "The provider's id: a Stripe PaymentIntent (pi_...) or sim_..." }),
     clientSecret: z.string().optional().openapi({ description: 'Stripe only, when no payment method was given: confirm with Stripe.js' }),
     failureReason: z.string().nullable(),
+    refundedCents: z.number().int().openapi({ description: 'Given back so far; the payment is REFUNDED once it reaches amountCents' }),
+    refunds: z.array(refundSchema).openapi({ description: 'Every refund asked for, oldest first' }),
     createdAt: z.string().openapi({ format: 'date-time' }),
     updatedAt: z.string().openapi({ format: 'date-time' }),
   })
@@ -39,5 +56,6 @@ export const webhookReplySchema = z.object({ received: z.boolean(), handled: z.b
 
 export type PaymentDto = z.infer<typeof paymentSchema>;
 export type PaymentStatusName = (typeof paymentStatuses)[number];
+export type RefundDto = z.infer<typeof refundSchema>;
 export type CreatePaymentBody = z.infer<typeof createPaymentBody>;
 export type ListPaymentsQuery = z.infer<typeof listPaymentsQuery>;

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { InvalidStateError, NotFoundError, commandIdFor, type Logger, type RpcClient } from '@mart/common';
+import { NotFoundError, UnavailableError, commandIdFor, type EventHandlers, type Logger, type RpcClient } from '@mart/common';
 import { mart, type CommandReply } from '@mart/proto';
 import type { PaymentProvider, ProviderPayment } from './payment.provider.ts';
-import type { CreatePaymentBody, ListPaymentsQuery, PaymentDto, PaymentStatusName } from './payment.schemas.ts';
+import type { CreatePaymentBody, ListPaymentsQuery, PaymentDto, PaymentStatusName, RefundDto } from './payment.schemas.ts';
 import type { WebhookOutcome } from './stripe.webhook.ts';
 
 type Rpc = Pick<RpcClient, 'call'>;
@@ -28,6 +28,28 @@ const statusCodes: Record<PaymentStatusName, mart.payment.PaymentStatus> = {
   REFUNDED: Status.PAYMENT_STATUS_REFUNDED,
 };
 
+const RefundStatus = mart.payment.RefundStatus;
+const refundStatusNames: Record<mart.payment.RefundStatus, RefundDto['status']> = {
+  [RefundStatus.REFUND_STATUS_UNSPECIFIED]: 'PENDING',
+  [RefundStatus.REFUND_STATUS_PENDING]: 'PENDING',
+  [RefundStatus.REFUND_STATUS_SUCCEEDED]: 'SUCCEEDED',
+  [RefundStatus.REFUND_STATUS_FAILED]: 'FAILED',
+};
+
+function toRefundDto(refund: mart.payment.IRefund): RefundDto {
+  return {
+    id: refund.id ?? '',
+    amountCents: Number(refund.amountCents ?? 0),
+    reason: refund.reason ?? '',
+    status: refundStatusNames[refund.status ?? RefundStatus.REFUND_STATUS_UNSPECIFIED],
+    providerRefundId: refund.providerRefundId ?? null,
+    failureReason: refund.failureReason ?? null,
+    actorId: refund.actorId || null,
+    createdAt: refund.createdAt ?? '',
+    updatedAt: refund.updatedAt ?? '',
+  };
+}
+
 export function toPaymentDto(payment: Payment, clientSecret?: string): PaymentDto {
   return {
     id: payment.id,
@@ -40,6 +62,8 @@ export function toPaymentDto(payment: Payment, clientSecret?: string): PaymentDt
     providerPaymentId: payment.providerPaymentId ?? null,
     ...(clientSecret ? { clientSecret } : {}),
     failureReason: payment.failureReason ?? null,
+    refundedCents: payment.refundedCents,
+    refunds: payment.refunds.map(toRefundDto),
     createdAt: payment.createdAt,
     updatedAt: payment.updatedAt,
   };
@@ -100,6 +124,25 @@ export function paymentService({ rpc, provider, logger }: PaymentServiceDeps) {
     );
   }
 
+  /**
+   * Asks the provider for a recorded PENDING refund and records its answer. The provider's
+   * idempotency key is the refund id, so settling one refund again never pays twice. An
+   * unreachable provider leaves the refund PENDING (the next try settles it); a refusal is FAILED.
+   */
+  async function settleRefund(refund: mart.payment.IRefund, providerPaymentId: string, requestId: string): Promise<Payment> {
+    const refundId = refund.id ?? '';
+    let answer: { providerRefundId: string };
+    try {
+      answer = await provider.refund({ refundId, providerPaymentId, amountCents: Number(refund.amountCents ?? 0) });
+    } catch (error) {
+      if (!(error instanceof UnavailableError)) {
+        await rpc.call('payment.record-refund', { refundId, succeeded: false, failureReason: (error as Error).message }, { requestId });
+      }
+      throw error;
+    }
+    return rpc.call('payment.record-refund', { refundId, succeeded: true, providerRefundId: answer.providerRefundId }, { requestId });
+  }
+
   return {
     async create(body: CreatePaymentBody, customerId: string, requestId: string): Promise<PaymentDto> {
       const attempt = await recordAttempt(body.orderId, customerId, body.paymentMethod !== undefined, requestId);
@@ -126,15 +169,26 @@ export function paymentService({ rpc, provider, logger }: PaymentServiceDeps) {
       };
     },
 
-    async refund(id: string, requestId: string): Promise<PaymentDto> {
-      const payment = await rpc.call('payment.get', { id }, { requestId });
-      if (payment.status === Status.PAYMENT_STATUS_REFUNDED) return toPaymentDto(payment);
-      if (payment.status !== Status.PAYMENT_STATUS_SUCCEEDED || !payment.providerPaymentId) {
-        throw new InvalidStateError(`Payment ${id} is ${statusNames[payment.status]}; only a succeeded payment can be refunded`);
-      }
-      await provider.refund({ paymentId: id, providerPaymentId: payment.providerPaymentId });
-      const refunded = await rpc.call('payment.record-outcome', { id, status: Status.PAYMENT_STATUS_REFUNDED }, { requestId });
-      return toPaymentDto(refunded);
+    /** Refunds what remains of a succeeded payment: recorded as PENDING first, so a failure half-way is settled by the next try. */
+    async refund(id: string, actorId: string, requestId: string): Promise<PaymentDto> {
+      const { payment, refund } = await rpc.call(
+        'payment.request-refund',
+        { paymentId: id, refundId: randomUUID(), reason: 'refund requested by staff', actorId },
+        { requestId },
+      );
+      return toPaymentDto(await settleRefund(refund ?? {}, payment?.providerPaymentId ?? '', requestId));
+    },
+
+    /**
+     * A refund db-service recorded on its own. What the provider is asked for comes from
+     * db-service, never from the event: only a refund still PENDING there is settled, once.
+     */
+    async settleRequested(requested: { paymentId: string; refundId: string }, requestId: string): Promise<void> {
+      const payment = await rpc.call('payment.get', { id: requested.paymentId }, { requestId });
+      const refund = payment.refunds.find((candidate) => candidate.id === requested.refundId);
+      if (!refund) throw new NotFoundError(`Refund ${requested.refundId} of payment ${requested.paymentId} not found`);
+      if (refund.status !== RefundStatus.REFUND_STATUS_PENDING) return;
+      await settleRefund(refund, payment.providerPaymentId ?? '', requestId);
     },
 
     /** Applies a verified Stripe event once: the event id is the command id and is recorded with the change. */
@@ -167,3 +221,14 @@ export function paymentService({ rpc, provider, logger }: PaymentServiceDeps) {
 }
 
 export type PaymentService = ReturnType<typeof paymentService>;
+
+/**
+ * Refunds db-service asks for on its own (a payment that succeeded for an order it could no
+ * longer pay: expired, cancelled, or paid already), settled with the provider here.
+ */
+export function paymentEventHandlers(payments: Pick<PaymentService, 'settleRequested'>): EventHandlers {
+  return {
+    'payment.refund-requested': (event, meta) =>
+      payments.settleRequested({ paymentId: event.payment?.id ?? '', refundId: event.refund?.id ?? '' }, meta.eventId),
+  };
+}

@@ -28,8 +28,9 @@ export function simulatedProvider(): PaymentProvider {
       ]);
     },
 
-    async refund() {
+    async refund({ refundId }) {
       // Nothing leaves the process: the refund is recorded by the caller.
+      return { providerRefundId: `sim_${refundId}` };
     },
   };
 }

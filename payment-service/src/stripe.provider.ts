@@ -19,8 +19,9 @@ export function paymentIdempotencyKey(paymentId: string): string {
   return `mart-payment-${paymentId}`;
 }
 
-export function refundIdempotencyKey(paymentId: string): string {
-  return `mart-refund-${paymentId}`;
+/** Stripe's key for one Mart refund: settling a refund again (a redelivered event, a retry) refunds once. */
+export function refundIdempotencyKey(refundId: string): string {
+  return `mart-refund-${refundId}`;
 }
 
 /** A PaymentIntent's state in Mart's terms. */
@@ -86,16 +87,20 @@ export function stripeProvider(stripe: Stripe): PaymentProvider {
       }
     },
 
-    async refund({ paymentId, providerPaymentId }) {
+    async refund({ refundId, providerPaymentId, amountCents }) {
       let refund: Stripe.Refund;
       try {
-        refund = await stripe.refunds.create({ payment_intent: providerPaymentId }, { idempotencyKey: refundIdempotencyKey(paymentId) });
+        refund = await stripe.refunds.create(
+          { payment_intent: providerPaymentId, amount: amountCents },
+          { idempotencyKey: refundIdempotencyKey(refundId) },
+        );
       } catch (error) {
         throw toProviderError(error);
       }
       if (refund.status === 'failed' || refund.status === 'canceled') {
         throw new ConflictError(`Stripe could not refund ${providerPaymentId}: ${refund.failure_reason ?? refund.status}`);
       }
+      return { providerRefundId: refund.id };
     },
   };
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { serviceUrl } from '@mart/common/testing';
 import { mart } from '@mart/proto';
@@ -13,9 +14,11 @@ import {
   tokens,
   type Shopper,
 } from './checkout.fixtures.ts';
+import { Shop, address } from '../../order-service/test/shop.fixtures.ts';
 
 // payment-service with the real Stripe SDK pointed at tools/fakes/stripe.fake.ts; orders from
-// order-service, which follows payment events (PAID, REFUNDED) over Kafka.
+// order-service. db-service moves an order with its payment in one transaction (PAID, REFUNDED),
+// so the order is read in its new state as soon as the payment call has answered.
 describe('/payments end to end (Stripe fake)', function () {
   this.timeout(60_000);
   const base = serviceUrl('payment-service');
@@ -30,6 +33,8 @@ describe('/payments end to end (Stripe fake)', function () {
 
   const pay = (orderId: string, paymentMethod?: string, token = shopper.token) =>
     call(base, 'POST', '/payments', { token, body: { orderId, ...(paymentMethod ? { paymentMethod } : {}) } });
+  const stock = async (productId: string) =>
+    (await call(serviceUrl('inventory-service'), 'GET', `/inventory/${productId}`, { token: staff })).body;
   const becomes = (orderId: string, status: string) =>
     eventually(async () => ((await orderStatus(shopper, orderId)) === status ? true : undefined), `order ${orderId} to be ${status}`);
 
@@ -139,25 +144,35 @@ describe('/payments end to end (Stripe fake)', function () {
     expect(changes[0]!.from).to.equal(mart.payment.PaymentStatus.PAYMENT_STATUS_PROCESSING);
   });
 
-  it('refunds a succeeded payment (admin only): REFUNDED at Stripe and in Mart, and the order becomes REFUNDED', async () => {
-    const order = await placeOrder(shopper, [{ productId: product.id, quantity: 1 }]);
+  it('refunds a succeeded payment (admin only): REFUNDED at Stripe and in Mart, the order REFUNDED and its stock back', async () => {
+    const item = await stockedProduct('refund', 1999, 5);
+    const order = await placeOrder(shopper, [{ productId: item.id, quantity: 1 }]);
     const paid = await pay(order.id, 'pm_card_visa');
-    await becomes(order.id, 'PAID');
+    expect(await orderStatus(shopper, order.id)).to.equal('PAID');
+    expect(await stock(item.id)).to.include({ onHand: 4, reserved: 0 });
 
     expect((await call(base, 'POST', `/payments/${paid.body.id}/refund`, { token: staff })).status).to.equal(403);
     expect((await call(base, 'POST', `/payments/${paid.body.id}/refund`, { token: shopper.token })).status).to.equal(403);
     const refunded = await call(base, 'POST', `/payments/${paid.body.id}/refund`, { token: admin });
     expect(refunded.status, JSON.stringify(refunded.body)).to.equal(200);
-    expect(refunded.body.status).to.equal('REFUNDED');
-    await becomes(order.id, 'REFUNDED');
+    expect(refunded.body).to.include({ status: 'REFUNDED', refundedCents: 1999 });
+    expect(refunded.body.refunds).to.have.length(1);
+    const [refund] = refunded.body.refunds;
+    expect(refund).to.include({ amountCents: 1999, status: 'SUCCEEDED', reason: 'refund requested by staff' });
+    expect(refund.providerRefundId).to.match(/^re_/);
+    // The order and its stock moved in the same transaction as the refund.
+    expect(await orderStatus(shopper, order.id)).to.equal('REFUNDED');
+    expect(await stock(item.id)).to.include({ onHand: 5, reserved: 0 });
 
+    // Nothing is left to give back.
     const again = await call(base, 'POST', `/payments/${paid.body.id}/refund`, { token: admin });
-    expect(again.body.status).to.equal('REFUNDED');
+    expect(again.status).to.equal(409);
     const refunds = (await stripeFake.received()).filter(
-      (r) => r.path === '/v1/refunds' && r.idempotencyKey === `mart-refund-${paid.body.id}`,
+      (r) => r.path === '/v1/refunds' && r.params.payment_intent === paid.body.providerPaymentId,
     );
     expect(refunds).to.have.length(1);
-    expect(refunds[0]!.params.payment_intent).to.equal(paid.body.providerPaymentId);
+    expect(refunds[0]!.idempotencyKey).to.equal(`mart-refund-${refund.id}`);
+    expect(refunds[0]!.params.amount).to.equal('1999');
 
     // Stripe's own notice of the refund arrives too, and changes nothing more.
     expect((await stripeFake.deliver('charge.refunded', paid.body.providerPaymentId)).delivery.status).to.equal(200);
@@ -166,6 +181,68 @@ describe('/payments end to end (Stripe fake)', function () {
       mart.payment.PaymentStatus.PAYMENT_STATUS_SUCCEEDED,
       mart.payment.PaymentStatus.PAYMENT_STATUS_REFUNDED,
     ]);
+    expect(await stock(item.id)).to.include({ onHand: 5, reserved: 0 });
+  });
+
+  /** A payment the customer confirms with Stripe.js after the order stopped being payable; its webhook comes last. */
+  async function lateSuccess(orderId: string, makeUnpayable: () => Promise<void>) {
+    const open = await pay(orderId);
+    expect(open.status, JSON.stringify(open.body)).to.equal(201);
+    await makeUnpayable();
+    expect(await stripeFake.confirmAsClient(open.body.providerPaymentId, open.body.clientSecret, 'pm_card_visa')).to.equal(200);
+    const webhook = await stripeFake.deliver('payment_intent.succeeded', open.body.providerPaymentId);
+    expect(webhook.delivery).to.deep.equal({ status: 200, body: { received: true, handled: true } });
+    // payment-service settles the refund db-service asked for, through the refund-requested event.
+    return eventually(async () => {
+      const read = (await call(base, 'GET', `/payments/${open.body.id}`, { token: staff })).body;
+      return read.status === 'REFUNDED' ? read : undefined;
+    }, 'the late payment to be refunded');
+  }
+
+  it('refunds a payment that succeeds after its order was cancelled; the order stays CANCELLED and its stock free', async () => {
+    const item = await stockedProduct('late', 1999, 3);
+    const order = await placeOrder(shopper, [{ productId: item.id, quantity: 2 }]);
+    const payment = await lateSuccess(order.id, async () => {
+      const cancelled = await call(serviceUrl('order-service'), 'POST', `/orders/${order.id}/cancel`, { token: shopper.token });
+      expect(cancelled.body.status).to.equal('CANCELLED');
+    });
+    expect(payment).to.include({ refundedCents: 3998 });
+    expect(payment.refunds).to.have.length(1);
+    expect(payment.refunds[0]).to.include({ status: 'SUCCEEDED', amountCents: 3998, actorId: null });
+    expect(payment.refunds[0].reason).to.equal(`order ${order.id} was CANCELLED when this payment succeeded`);
+    const refunds = (await stripeFake.received()).filter(
+      (r) => r.path === '/v1/refunds' && r.params.payment_intent === payment.providerPaymentId,
+    );
+    expect(refunds.map((r) => r.idempotencyKey)).to.deep.equal([`mart-refund-${payment.refunds[0].id}`]);
+    expect(await orderStatus(shopper, order.id)).to.equal('CANCELLED');
+    expect(await stock(item.id)).to.include({ onHand: 3, reserved: 0 });
+  });
+
+  it('refunds a payment that succeeds after its order expired', async () => {
+    const item = await stockedProduct('expired', 1250, 2);
+    const shop = new Shop('payment-e2e-expiry');
+    await shop.rpc.start();
+    try {
+      // An order with a three-second hold, placed the way order-service does; paying starts within it.
+      const order = await shop.rpc.call('order.place', {
+        id: randomUUID(),
+        customerId: shopper.id,
+        lines: [{ productId: item.id, quantity: 1 }],
+        shippingAddress: address,
+        ttlSeconds: 3,
+      });
+      const payment = await lateSuccess(order.id, async () => {
+        await eventually(async () => ((await orderStatus(shopper, order.id)) === 'CANCELLED' ? true : undefined), 'the order to expire');
+      });
+      expect(payment.refunds[0]).to.include({
+        status: 'SUCCEEDED',
+        amountCents: 1250,
+        reason: `order ${order.id} was CANCELLED when this payment succeeded`,
+      });
+      expect(await stock(item.id)).to.include({ onHand: 2, reserved: 0 });
+    } finally {
+      await shop.rpc.stop();
+    }
   });
 
   it('shows a payment to its owner and staff only, and refuses to refund an unpaid one', async () => {

@@ -322,28 +322,6 @@ export const commands = {
     mutation: false,
     key: (r) => r.productId,
   }),
-  // An order's reservations, keyed by the order: paid → commit, cancelled → release, refunded → return.
-  'inventory.commit-reservations': command({
-    topic: topics.inventoryCommands,
-    request: mart.inventory.OrderStock,
-    reply: mart.inventory.OrderStockResult,
-    mutation: true,
-    key: (r) => r.orderId,
-  }),
-  'inventory.release-reservations': command({
-    topic: topics.inventoryCommands,
-    request: mart.inventory.OrderStock,
-    reply: mart.inventory.OrderStockResult,
-    mutation: true,
-    key: (r) => r.orderId,
-  }),
-  'inventory.return-reservations': command({
-    topic: topics.inventoryCommands,
-    request: mart.inventory.OrderStock,
-    reply: mart.inventory.OrderStockResult,
-    mutation: true,
-    key: (r) => r.orderId,
-  }),
 
   'order.place': command({
     topic: topics.orderCommands,
@@ -367,13 +345,6 @@ export const commands = {
     mutation: true,
     key: byId,
   }),
-  'order.expire': command({
-    topic: topics.orderCommands,
-    request: mart.order.ExpireOrders,
-    reply: mart.order.ExpireOrdersResult,
-    mutation: true,
-    key: () => 'order-expiry',
-  }),
 
   'payment.create': command({
     topic: topics.paymentCommands,
@@ -395,6 +366,20 @@ export const commands = {
     reply: mart.payment.Payment,
     mutation: true,
     key: (r) => r.id ?? r.providerPaymentId,
+  }),
+  'payment.request-refund': command({
+    topic: topics.paymentCommands,
+    request: mart.payment.RequestRefund,
+    reply: mart.payment.RefundRequested,
+    mutation: true,
+    key: (r) => r.paymentId,
+  }),
+  'payment.record-refund': command({
+    topic: topics.paymentCommands,
+    request: mart.payment.RecordRefund,
+    reply: mart.payment.Payment,
+    mutation: true,
+    key: (r) => r.refundId,
   }),
   'payment.get': command({
     topic: topics.paymentCommands,
@@ -435,7 +420,7 @@ export const commands = {
   'notification.list-due': command({
     topic: topics.notificationCommands,
     request: mart.notification.ListDueNotifications,
-    reply: mart.notification.NotificationPage,
+    reply: mart.notification.DueNotifications,
     mutation: false,
     key: anyPartition,
   }),
@@ -497,6 +482,7 @@ export const events = {
   'order.placed': event({ topic: topics.orderEvents, type: mart.order.OrderPlaced, key: (e) => e.order?.id }),
   'order.status-changed': event({ topic: topics.orderEvents, type: mart.order.OrderStatusChanged, key: (e) => e.order?.id }),
   'payment.status-changed': event({ topic: topics.paymentEvents, type: mart.payment.PaymentStatusChanged, key: (e) => e.payment?.orderId }),
+  'payment.refund-requested': event({ topic: topics.paymentEvents, type: mart.payment.RefundRequested, key: (e) => e.payment?.orderId }),
 } as const;
 
 export type Events = typeof events;

@@ -60,7 +60,8 @@ export async function startFake(): Promise<RunningFake> {
   const secretKey = 'sk_test_mart_fake';
   const webhookSecret = `whsec_${randomBytes(16).toString('hex')}`;
   const intents = new Map<string, Intent>();
-  const refunded = new Set<string>();
+  /** Amount refunded so far per PaymentIntent. */
+  const refunded = new Map<string, number>();
   const idempotent = new Map<string, { fingerprint: string; response: FakeResponse }>();
   const received: ReceivedStripeRequest[] = [];
 
@@ -152,17 +153,25 @@ export async function startFake(): Promise<RunningFake> {
           code: 'charge_not_refundable',
           message: 'This PaymentIntent has no successful charge to refund',
         });
-      if (refunded.has(intent.id))
+      const already = refunded.get(intent.id) ?? 0;
+      if (already >= intent.amount)
         return error(400, {
           type: 'invalid_request_error',
           code: 'charge_already_refunded',
           message: `Charge ${intent.latest_charge} has already been refunded.`,
         });
-      refunded.add(intent.id);
+      const amount = params.amount === undefined ? intent.amount - already : Number(params.amount);
+      if (!Number.isInteger(amount) || amount < 1 || amount > intent.amount - already)
+        return error(400, {
+          type: 'invalid_request_error',
+          param: 'amount',
+          message: `Refund amount (${String(params.amount)}) is greater than unrefunded amount on charge (${intent.amount - already})`,
+        });
+      refunded.set(intent.id, already + amount);
       const refund = {
         id: id('re'),
         object: 'refund',
-        amount: intent.amount,
+        amount,
         currency: intent.currency,
         status: 'succeeded',
         payment_intent: intent.id,
@@ -181,10 +190,10 @@ export async function startFake(): Promise<RunningFake> {
       id: intent.latest_charge ?? id('ch'),
       object: 'charge',
       amount: intent.amount,
-      amount_refunded: refunded.has(intent.id) ? intent.amount : 0,
+      amount_refunded: refunded.get(intent.id) ?? 0,
       currency: intent.currency,
       payment_intent: intent.id,
-      refunded: refunded.has(intent.id),
+      refunded: (refunded.get(intent.id) ?? 0) >= intent.amount,
     };
   }
 

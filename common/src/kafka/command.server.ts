@@ -81,7 +81,16 @@ export class CommandServer {
   private readonly sending = new Set<Promise<void>>();
   private assigned = false;
 
-  constructor(private readonly options: { kafka: Kafka; groupId: string; execute: CommandExecutor; logger: Logger }) {
+  constructor(
+    private readonly options: {
+      kafka: Kafka;
+      groupId: string;
+      execute: CommandExecutor;
+      logger: Logger;
+      /** Called whenever this instance has (re)joined the group and owns its share of the partitions. */
+      onAssigned?: () => void;
+    },
+  ) {
     this.producer = createProducer(options.kafka);
     this.deadLetters = new DeadLetterPublisher(this.producer, options.logger);
     this.consumer = createConsumer(options.kafka, { groupId: options.groupId }, options.logger);
@@ -97,6 +106,7 @@ export class CommandServer {
     trackConsumerLag(this.consumer, options.groupId);
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       this.assigned = true;
+      options.onAssigned?.();
     });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       this.assigned = false;

@@ -50,7 +50,17 @@ export class EventConsumer {
   private running = false;
   private assigned = false;
 
-  constructor(private readonly options: { kafka: Kafka; groupId: string; handlers: EventHandlers; logger: Logger; maxBackoffMs?: number }) {
+  constructor(
+    private readonly options: {
+      kafka: Kafka;
+      groupId: string;
+      handlers: EventHandlers;
+      logger: Logger;
+      maxBackoffMs?: number;
+      /** Called whenever this instance has (re)joined the group and owns its share of the partitions. */
+      onAssigned?: () => void;
+    },
+  ) {
     this.producer = createProducer(options.kafka);
     this.deadLetters = new DeadLetterPublisher(this.producer, options.logger);
     this.consumer = createConsumer(options.kafka, { groupId: options.groupId }, options.logger);
@@ -66,6 +76,7 @@ export class EventConsumer {
     trackConsumerLag(this.consumer, options.groupId);
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       this.assigned = true;
+      options.onAssigned?.();
     });
     this.consumer.on(this.consumer.events.CRASH, () => {
       this.assigned = false;
@@ -137,6 +148,7 @@ export class EventConsumer {
     for (let attempt = 1, delay = 200; this.running; attempt++, delay = Math.min(delay * 2, this.options.maxBackoffMs ?? 5000)) {
       try {
         await withTraceparent(handlerTrace, () => handler(event, meta));
+        metrics.eventsHandled.inc({ event: type });
         return;
       } catch (error) {
         const code = error instanceof AppError ? error.code : 'internal';

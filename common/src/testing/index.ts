@@ -7,6 +7,7 @@ import { TokenVerifier } from '../http/auth.ts';
 import type { RouteDefinition } from '../http/route.ts';
 import { createLogger } from '../logger.ts';
 import type { Principal } from '../http/auth.ts';
+import type { Clock } from '../alarm.ts';
 
 // Helpers for Mart's test suites only; never imported by service code.
 
@@ -110,4 +111,47 @@ export function routeTestApp(routes: RouteDefinition[], publicKey: string): Expr
     readiness: async () => ({ ready: true, checks: {} }),
     jsonLimit: '100kb',
   });
+}
+
+/** A Clock for unit tests: time moves only when the test says, and due timers then fire in order. */
+export class FakeClock implements Clock {
+  private readonly timers = new Map<number, { at: number; callback: () => void }>();
+  private nextId = 1;
+
+  constructor(private time = Date.parse('2026-01-01T00:00:00.000Z')) {}
+
+  now(): number {
+    return this.time;
+  }
+
+  setTimeout(callback: () => void, ms: number): number {
+    const id = this.nextId++;
+    this.timers.set(id, { at: this.time + Math.max(0, ms), callback });
+    return id;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.timers.delete(handle as number);
+  }
+
+  /** Timers waiting to fire. */
+  get pending(): number {
+    return this.timers.size;
+  }
+
+  /** Moves time on by `ms`, firing each timer due on the way (and any they set that fall due too). */
+  async advance(ms: number): Promise<void> {
+    const end = this.time + ms;
+    for (;;) {
+      const due = [...this.timers.entries()].filter(([, timer]) => timer.at <= end).sort(([, a], [, b]) => a.at - b.at)[0];
+      if (!due) break;
+      const [id, timer] = due;
+      this.timers.delete(id);
+      this.time = Math.max(this.time, timer.at);
+      timer.callback();
+      // Let the work the timer started run before looking for the next due timer.
+      for (let turn = 0; turn < 10; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    this.time = end;
+  }
 }

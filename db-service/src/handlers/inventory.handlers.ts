@@ -1,8 +1,8 @@
-import { InsufficientStockError, InvalidStateError, NotFoundError, ValidationError, type ErrorDetail } from '@mart/common';
+import { InsufficientStockError, NotFoundError, ValidationError, type ErrorDetail } from '@mart/common';
 import type { mart } from '@mart/proto';
 import type { Db } from '../database.ts';
-import { OrderStatus, ReservationStatus, type InventoryAdjustment, type InventoryItem } from '../generated/prisma/client.ts';
-import { pageWindow, type Handlers, type HandlerContext } from '../handler.ts';
+import type { InventoryAdjustment, InventoryItem } from '../generated/prisma/client.ts';
+import { pageWindow, type Handlers } from '../handler.ts';
 
 const maxUnits = 2_147_483_647; // the INTEGER column's limit
 
@@ -46,88 +46,6 @@ async function lockedStock(db: Db, productId: string): Promise<InventoryItem> {
     SELECT product_id::text AS "productId", on_hand AS "onHand", reserved, updated_at AS "updatedAt"
     FROM inventory_items WHERE product_id = ${productId}::uuid FOR UPDATE`;
   return row!;
-}
-
-/**
- * How an order's reservations follow the order: each move acts only on reservations in its
- * `from` state, so a repeated command finds nothing left to do, and only in the order states
- * that justify it, so stock never runs ahead of the order.
- */
-interface ReservationMove {
-  from: ReservationStatus;
-  to: ReservationStatus;
-  orderStates: readonly OrderStatus[];
-  /** Per reserved unit: the change of on hand and of reserved. */
-  onHand: -1 | 0 | 1;
-  reserved: -1 | 0;
-  /** Why the stock changed, for the audit trail and the stock-changed event. */
-  reason(orderId: string): string;
-}
-
-const reservationMoves = {
-  commit: {
-    from: ReservationStatus.RESERVED,
-    to: ReservationStatus.COMMITTED,
-    orderStates: [OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.REFUNDED],
-    onHand: -1,
-    reserved: -1,
-    reason: (orderId) => `order ${orderId} paid`,
-  },
-  release: {
-    from: ReservationStatus.RESERVED,
-    to: ReservationStatus.RELEASED,
-    orderStates: [OrderStatus.CANCELLED],
-    onHand: 0,
-    reserved: -1,
-    reason: (orderId) => `order ${orderId} cancelled`,
-  },
-  // Returned units are back on hand; the reservation ends RELEASED like a cancelled one.
-  return: {
-    from: ReservationStatus.COMMITTED,
-    to: ReservationStatus.RELEASED,
-    orderStates: [OrderStatus.REFUNDED],
-    onHand: 1,
-    reserved: 0,
-    reason: (orderId) => `order ${orderId} refunded`,
-  },
-} satisfies Record<string, ReservationMove>;
-
-async function moveReservations(
-  orderId: string,
-  move: ReservationMove,
-  { db, emit }: HandlerContext,
-): Promise<mart.inventory.OrderStockResult.$Properties> {
-  const order = uuidPattern.test(orderId) ? await db.order.findUnique({ where: { id: orderId }, select: { status: true } }) : null;
-  if (!order) throw new NotFoundError(`Order ${orderId} not found`);
-  if (!move.orderStates.includes(order.status)) {
-    throw new InvalidStateError(`Order ${orderId} is ${order.status}; its stock cannot move from ${move.from} to ${move.to}`);
-  }
-  // Stock rows are then locked in product id order, as order placement does, so neither can deadlock the other.
-  const reservations = await db.$queryRaw<{ id: string; productId: string; quantity: number }[]>`
-    SELECT id::text AS id, product_id::text AS "productId", quantity FROM reservations
-    WHERE order_id = ${orderId}::uuid AND status = ${move.from}::"ReservationStatus"
-    ORDER BY product_id FOR UPDATE`;
-  const reason = move.reason(orderId);
-  const stock: mart.inventory.StockRecord.$Properties[] = [];
-  for (const reservation of reservations) {
-    const delta = move.onHand * reservation.quantity;
-    const [row] = await db.$queryRaw<InventoryItem[]>`
-      UPDATE inventory_items
-      SET on_hand = on_hand + ${delta}, reserved = reserved + ${move.reserved * reservation.quantity}, updated_at = now()
-      WHERE product_id = ${reservation.productId}::uuid
-      RETURNING product_id::text AS "productId", on_hand AS "onHand", reserved, updated_at AS "updatedAt"`;
-    // The audit trail records every change of on hand, not only the manual ones.
-    if (delta !== 0) {
-      await db.inventoryAdjustment.create({ data: { productId: reservation.productId, delta, reason, onHandAfter: row!.onHand } });
-    }
-    const record = toStockRecord(row!);
-    stock.push(record);
-    emit('inventory.stock-changed', { stock: record, reason });
-  }
-  if (reservations.length > 0) {
-    await db.reservation.updateMany({ where: { id: { in: reservations.map((r) => r.id) } }, data: { status: move.to } });
-  }
-  return { changed: reservations.length, stock };
 }
 
 export const inventoryHandlers: Handlers = {
@@ -219,8 +137,4 @@ export const inventoryHandlers: Handlers = {
     ]);
     return { items: rows.map(toAdjustment), page: { page: window.page, pageSize: window.pageSize, total } };
   },
-
-  'inventory.commit-reservations': (input, context) => moveReservations(input.orderId, reservationMoves.commit, context),
-  'inventory.release-reservations': (input, context) => moveReservations(input.orderId, reservationMoves.release, context),
-  'inventory.return-reservations': (input, context) => moveReservations(input.orderId, reservationMoves.return, context),
 };

@@ -22,6 +22,10 @@ const statusFromProto: Record<mart.notification.NotificationStatus, Notification
 const emailPattern = /^[^\s@<>",]+@[^\s@<>",]+$/;
 const maxLeaseSeconds = 3600;
 
+function leaseSeconds(asked: number | null | undefined): number {
+  return Math.min(maxLeaseSeconds, Math.max(1, asked || 60));
+}
+
 function toNotification(row: Notification): mart.notification.Notification.$Properties {
   return {
     id: row.id,
@@ -58,20 +62,29 @@ async function findOrThrow(db: Db, id: string): Promise<Notification> {
 export const notificationHandlers: Handlers = {
   'notification.enqueue': async (input, { db, now }) => {
     checkEnqueue(input);
+    const leaseEnd = new Date(now.getTime() + leaseSeconds(input.leaseSeconds) * 1000);
     // ON CONFLICT rather than catching a unique violation: a failed statement would abort the
     // transaction, and a concurrent enqueue of the same key must still get the existing row.
+    // A new row is born leased to the caller, which sends it at once: no separate claim.
     const inserted = await db.$executeRaw`
       INSERT INTO notifications (id, type, "to", subject, body, status, attempts, provider, dedupe_key, next_attempt_at, created_at, updated_at)
       VALUES (${input.id}::uuid, ${input.type}, ${input.to.toLowerCase()}, ${input.subject}, ${input.body}, 'PENDING', 0,
-              ${input.provider}, ${input.dedupeKey}, ${now}, ${now}, ${now})
+              ${input.provider}, ${input.dedupeKey}, ${leaseEnd}, ${now}, ${now})
       ON CONFLICT (dedupe_key) DO NOTHING`;
+    if (inserted > 0) {
+      const row = await findOrThrow(db, input.id);
+      return { notification: toNotification(row), created: true, claimed: true };
+    }
+    // Seen before (a redelivered event): the caller may send it only if it is still due and unleased.
+    const claimed = await db.$executeRaw`
+      UPDATE notifications SET next_attempt_at = ${leaseEnd}, updated_at = ${now}
+      WHERE dedupe_key = ${input.dedupeKey} AND status = 'PENDING' AND (next_attempt_at IS NULL OR next_attempt_at <= ${now})`;
     const row = await db.notification.findUniqueOrThrow({ where: { dedupeKey: input.dedupeKey } });
-    return { notification: toNotification(row), created: inserted > 0 };
+    return { notification: toNotification(row), created: false, claimed: claimed > 0 };
   },
 
   'notification.claim': async (input, { db, now }) => {
-    const leaseSeconds = Math.min(maxLeaseSeconds, Math.max(1, input.leaseSeconds || 60));
-    const leaseEnd = new Date(now.getTime() + leaseSeconds * 1000);
+    const leaseEnd = new Date(now.getTime() + leaseSeconds(input.leaseSeconds) * 1000);
     // Conditional update: of two senders racing for one notification, exactly one gets it.
     const claimed = await db.$executeRaw`
       UPDATE notifications SET next_attempt_at = ${leaseEnd}, updated_at = ${now}
@@ -108,7 +121,12 @@ export const notificationHandlers: Handlers = {
       orderBy: [{ nextAttemptAt: 'asc' }, { id: 'asc' }],
       take: Math.min(100, Math.max(1, input.limit || 20)),
     });
-    return { items: rows.map(toNotification), page: { page: 1, pageSize: rows.length, total: rows.length } };
+    const next = await db.notification.findFirst({
+      where: { status: 'PENDING', nextAttemptAt: { gt: now } },
+      orderBy: { nextAttemptAt: 'asc' },
+      select: { nextAttemptAt: true },
+    });
+    return { items: rows.map(toNotification), nextDueAt: next?.nextAttemptAt?.toISOString() ?? null };
   },
 
   'notification.list': async (input, { db }) => {

@@ -1,23 +1,13 @@
-import { ConflictError, InsufficientStockError, InvalidStateError, NotFoundError, ValidationError, type ErrorDetail } from '@mart/common';
-import { mart } from '@mart/proto';
+import { ConflictError, InsufficientStockError, NotFoundError, ValidationError, type ErrorDetail } from '@mart/common';
+import type { mart } from '@mart/proto';
 import type { Db } from '../database.ts';
-import { OrderStatus, type Order, type OrderItem, type Prisma } from '../generated/prisma/client.ts';
+import { OrderStatus, type Prisma } from '../generated/prisma/client.ts';
 import { pageWindow, type Handlers } from '../handler.ts';
+import { lockOrder, moveOrder, toOrder, toProtoStatus, withItems, type Address, type OrderRow } from './order.states.ts';
 
-const ProtoStatus = mart.order.OrderStatus;
-
-const orderLimits = { lines: 50, quantity: 1000, idempotencyKey: 200, ttlSeconds: 7 * 24 * 3600, expireBatch: 1000 } as const;
+const orderLimits = { lines: 50, quantity: 1000, idempotencyKey: 200, ttlSeconds: 7 * 24 * 3600 } as const;
 const maxCents = 2_147_483_647; // the INTEGER column's limit
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-const toProtoStatus: Record<OrderStatus, mart.order.OrderStatus> = {
-  PENDING_PAYMENT: ProtoStatus.ORDER_STATUS_PENDING_PAYMENT,
-  PAID: ProtoStatus.ORDER_STATUS_PAID,
-  SHIPPED: ProtoStatus.ORDER_STATUS_SHIPPED,
-  DELIVERED: ProtoStatus.ORDER_STATUS_DELIVERED,
-  CANCELLED: ProtoStatus.ORDER_STATUS_CANCELLED,
-  REFUNDED: ProtoStatus.ORDER_STATUS_REFUNDED,
-};
 
 function fromProtoStatus(status: mart.order.OrderStatus, path: string): OrderStatus {
   const found = (Object.keys(toProtoStatus) as OrderStatus[]).find((name) => toProtoStatus[name] === status);
@@ -25,57 +15,8 @@ function fromProtoStatus(status: mart.order.OrderStatus, path: string): OrderSta
   return found;
 }
 
-/** API.md's state machine: any move not listed here is invalid_state. */
-const nextStates: Record<OrderStatus, readonly OrderStatus[]> = {
-  PENDING_PAYMENT: [OrderStatus.PAID, OrderStatus.CANCELLED],
-  PAID: [OrderStatus.SHIPPED, OrderStatus.REFUNDED],
-  SHIPPED: [OrderStatus.DELIVERED],
-  DELIVERED: [],
-  CANCELLED: [],
-  REFUNDED: [],
-};
-
-/** The column that records when an order entered a state. */
-const enteredAt = {
-  PAID: 'paidAt',
-  SHIPPED: 'shippedAt',
-  DELIVERED: 'deliveredAt',
-  CANCELLED: 'cancelledAt',
-  REFUNDED: 'refundedAt',
-} as const satisfies Partial<Record<OrderStatus, keyof Order>>;
-
-interface Address {
-  line1: string;
-  line2?: string;
-  city: string;
-  postalCode: string;
-  country: string;
-}
-
-type OrderRow = Order & { items: Pick<OrderItem, 'productId' | 'sku' | 'name' | 'quantity' | 'unitPriceCents'>[] };
-const withItems = { items: { orderBy: { productId: 'asc' } } } as const satisfies Prisma.OrderInclude;
-
-function toOrder(row: OrderRow): mart.order.Order.$Properties {
-  const address = row.shippingAddress as unknown as Address;
-  return {
-    id: row.id,
-    customerId: row.customerId,
-    status: toProtoStatus[row.status],
-    items: row.items.map((item) => ({
-      productId: item.productId,
-      quantity: item.quantity,
-      unitPriceCents: item.unitPriceCents,
-      sku: item.sku,
-      name: item.name,
-    })),
-    totalCents: row.totalCents,
-    currency: row.currency,
-    shippingAddress: address,
-    createdAt: row.createdAt.toISOString(),
-    expiresAt: row.expiresAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
-  };
-}
+/** Where a command may move an order; PAID and REFUNDED follow from payments, never from a request. */
+const requestedStates: readonly OrderStatus[] = [OrderStatus.CANCELLED, OrderStatus.SHIPPED, OrderStatus.DELIVERED];
 
 // ---------- placing an order, as named steps ----------
 
@@ -202,7 +143,7 @@ async function customerEmail(db: Db, customerId: string): Promise<string> {
 // ---------- handlers ----------
 
 export const orderHandlers: Handlers = {
-  'order.place': async (input, { db, emit, now }) => {
+  'order.place': async (input, { db, emit, now, expireOrdersAt }) => {
     const lines = checkedLines(input.lines);
     const address = checkedAddress(input.shippingAddress);
     const ttlSeconds = Number(input.ttlSeconds);
@@ -257,6 +198,7 @@ export const orderHandlers: Handlers = {
     });
     const order = toOrder({ ...row, items });
     emit('order.placed', { order, customerEmail: email });
+    expireOrdersAt(row.expiresAt);
     return order;
   },
 
@@ -288,53 +230,13 @@ export const orderHandlers: Handlers = {
     return { items: rows.map(toOrder), page: { page: window.page, pageSize: window.pageSize, total } };
   },
 
-  'order.transition': async (input, { db, emit, now }) => {
+  'order.transition': async (input, context) => {
     const to = fromProtoStatus(input.to, 'to');
-    // The row lock serialises concurrent moves of one order (a payment racing a cancel).
-    const [current] = uuidPattern.test(input.id)
-      ? await db.$queryRaw<{ status: OrderStatus; customerId: string }[]>`
-          SELECT status::text AS status, customer_id::text AS "customerId" FROM orders WHERE id = ${input.id}::uuid FOR UPDATE`
-      : [];
+    if (!requestedStates.includes(to)) throw new ValidationError([{ path: 'to', message: `must be one of ${requestedStates.join(', ')}` }]);
+    const current = uuidPattern.test(input.id) ? await lockOrder(context.db, input.id) : undefined;
     if (!current || (input.customerId && current.customerId !== input.customerId)) throw new NotFoundError(`Order ${input.id} not found`);
-    // Already there: a redelivered event or a repeated click is a success that changes nothing.
-    if (current.status === to) return toOrder(await db.order.findUniqueOrThrow({ where: { id: input.id }, include: withItems }));
-    if (!nextStates[current.status].includes(to)) {
-      throw new InvalidStateError(`Order ${input.id} is ${current.status}; it cannot become ${to}`, [
-        { path: 'status', message: current.status },
-      ]);
-    }
-    const stamp = to === OrderStatus.PENDING_PAYMENT ? {} : { [enteredAt[to]]: now };
-    const row = await db.order.update({
-      where: { id: input.id },
-      data: { status: to, ...stamp },
-      include: { ...withItems, customer: { select: { email: true } } },
-    });
-    const order = toOrder(row);
-    emit('order.status-changed', { order, from: toProtoStatus[current.status], customerEmail: row.customer.email });
-    return order;
-  },
-
-  'order.expire': async (input, { db, emit, now }) => {
-    const asOf = input.now ? new Date(input.now) : now;
-    if (Number.isNaN(asOf.getTime())) throw new ValidationError([{ path: 'now', message: 'is not an ISO 8601 time' }]);
-    const limit = Math.min(orderLimits.expireBatch, Math.max(1, input.limit || 100));
-    // SKIP LOCKED: an order being paid or cancelled right now is left for the next run.
-    const due = await db.$queryRaw<{ id: string }[]>`
-      SELECT id::text AS id FROM orders
-      WHERE status = 'PENDING_PAYMENT' AND expires_at <= ${asOf}
-      ORDER BY expires_at LIMIT ${limit}
-      FOR UPDATE SKIP LOCKED`;
-    if (due.length === 0) return { expired: 0 };
-    const ids = due.map((order) => order.id);
-    await db.order.updateMany({ where: { id: { in: ids } }, data: { status: OrderStatus.CANCELLED, cancelledAt: now } });
-    const rows = await db.order.findMany({ where: { id: { in: ids } }, include: { ...withItems, customer: { select: { email: true } } } });
-    for (const row of rows) {
-      emit('order.status-changed', {
-        order: toOrder(row),
-        from: ProtoStatus.ORDER_STATUS_PENDING_PAYMENT,
-        customerEmail: row.customer.email,
-      });
-    }
-    return { expired: rows.length };
+    // Already there: a repeated click is a success that changes nothing.
+    if (current.status === to) return toOrder(await context.db.order.findUniqueOrThrow({ where: { id: input.id }, include: withItems }));
+    return moveOrder(current, to, context);
   },
 };

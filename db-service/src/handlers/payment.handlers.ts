@@ -1,8 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import { ConflictError, InvalidStateError, NotFoundError, ValidationError } from '@mart/common';
 import { mart } from '@mart/proto';
-import type { Payment, PaymentProvider, PaymentStatus, Prisma } from '../generated/prisma/client.ts';
+import {
+  OrderStatus,
+  type Payment,
+  type PaymentProvider,
+  type PaymentStatus,
+  type Prisma,
+  type Refund,
+  type RefundStatus,
+} from '../generated/prisma/client.ts';
 import type { Db } from '../database.ts';
-import { pageWindow, type Handlers } from '../handler.ts';
+import { pageWindow, type HandlerContext, type Handlers } from '../handler.ts';
+import { lockOrder, moveOrder } from './order.states.ts';
 
 const Status = mart.payment.PaymentStatus;
 const Provider = mart.payment.PaymentProvider;
@@ -52,8 +62,32 @@ function canMove(from: PaymentStatus, to: PaymentStatus): boolean {
   return nextStatuses[from].includes(to);
 }
 
-type PaymentWithOwner = Payment & { order: { customerId: string } };
-const withOwner = { order: { select: { customerId: true } } } as const;
+const refundStatusToProto: Record<RefundStatus, mart.payment.RefundStatus> = {
+  PENDING: mart.payment.RefundStatus.REFUND_STATUS_PENDING,
+  SUCCEEDED: mart.payment.RefundStatus.REFUND_STATUS_SUCCEEDED,
+  FAILED: mart.payment.RefundStatus.REFUND_STATUS_FAILED,
+};
+
+type PaymentWithOwner = Payment & { order: { customerId: string }; refunds: Refund[] };
+const withOwner = {
+  order: { select: { customerId: true } },
+  refunds: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] },
+} satisfies Prisma.PaymentInclude;
+
+function toRefund(row: Refund): mart.payment.Refund.$Properties {
+  return {
+    id: row.id,
+    paymentId: row.paymentId,
+    amountCents: row.amountCents,
+    reason: row.reason,
+    status: refundStatusToProto[row.status],
+    providerRefundId: row.providerRefundId,
+    failureReason: row.failureReason,
+    actorId: row.actorId ?? '',
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
 
 function toPayment(row: PaymentWithOwner): mart.payment.Payment.$Properties {
   return {
@@ -66,9 +100,58 @@ function toPayment(row: PaymentWithOwner): mart.payment.Payment.$Properties {
     status: statusToProto[row.status],
     providerPaymentId: row.providerPaymentId,
     failureReason: row.failureReason,
+    refundedCents: row.refundedCents,
+    refunds: row.refunds.map(toRefund),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
+}
+
+/**
+ * Records money to give back as a PENDING refund. Asked for by db-service itself, the
+ * refund-requested event has payment-service settle it with the provider.
+ */
+async function openRefund(
+  db: Db,
+  payment: PaymentWithOwner,
+  request: { id: string; amountCents: number; reason: string; actorId?: string | null },
+): Promise<Refund> {
+  return db.refund.create({
+    data: {
+      id: request.id,
+      paymentId: payment.id,
+      amountCents: request.amountCents,
+      reason: request.reason,
+      actorId: request.actorId || null,
+    },
+  });
+}
+
+/**
+ * What a payment that just succeeded does to its order, in the same transaction: an unpaid order
+ * becomes PAID (and its stock is committed). An order that can no longer be paid (cancelled,
+ * expired, or paid by another payment) gets its money back instead.
+ */
+async function settleOrder(payment: PaymentWithOwner, context: HandlerContext): Promise<void> {
+  const order = await lockOrder(context.db, payment.orderId);
+  if (!order) throw new NotFoundError(`Order ${payment.orderId} not found`);
+  if (order.status === OrderStatus.PENDING_PAYMENT) {
+    await moveOrder(order, OrderStatus.PAID, context);
+    return;
+  }
+  const refund = await openRefund(context.db, payment, {
+    id: randomUUID(),
+    amountCents: payment.amountCents - payment.refundedCents,
+    reason: `order ${order.id} was ${order.status} when this payment succeeded`,
+  });
+  const current = await context.db.payment.findUniqueOrThrow({ where: { id: payment.id }, include: withOwner });
+  context.emit('payment.refund-requested', { payment: toPayment(current), refund: toRefund(refund) });
+}
+
+/** A fully refunded payment's order is REFUNDED and its stock returns, unless it already shipped or was never paid. */
+async function orderRefunded(payment: PaymentWithOwner, context: HandlerContext): Promise<void> {
+  const order = await lockOrder(context.db, payment.orderId);
+  if (order?.status === OrderStatus.PAID) await moveOrder(order, OrderStatus.REFUNDED, context);
 }
 
 /** Locks the payment named by id (or else by the provider's id) for the rest of the transaction. */
@@ -129,7 +212,8 @@ export const paymentHandlers: Handlers = {
     return toPayment(await db.payment.update({ where: { id: row.id }, data: { providerPaymentId }, include: withOwner }));
   },
 
-  'payment.record-outcome': async (input, { db, emit }) => {
+  'payment.record-outcome': async (input, context) => {
+    const { db, emit } = context;
     const status = statusFromProto[input.status];
     if (!status) throw new ValidationError([{ path: 'status', message: 'is required' }]);
     const row = await lockPayment(db, input);
@@ -151,11 +235,68 @@ export const paymentHandlers: Handlers = {
     const data: Prisma.PaymentUpdateInput = {
       status,
       failureReason: status === 'FAILED' ? input.failureReason || 'payment failed' : status === 'SUCCEEDED' ? null : row.failureReason,
+      ...(status === 'REFUNDED' ? { refundedCents: row.amountCents } : {}),
       ...(providerPaymentId ? { providerPaymentId } : {}),
     };
-    const updated = toPayment(await db.payment.update({ where: { id: row.id }, data, include: withOwner }));
-    emit('payment.status-changed', { payment: updated, from: statusToProto[row.status] });
-    return updated;
+    const updated = await db.payment.update({ where: { id: row.id }, data, include: withOwner });
+    emit('payment.status-changed', { payment: toPayment(updated), from: statusToProto[row.status] });
+    if (status === 'SUCCEEDED') await settleOrder(updated, context);
+    if (status === 'REFUNDED') await orderRefunded(updated, context);
+    return toPayment(await db.payment.findUniqueOrThrow({ where: { id: row.id }, include: withOwner }));
+  },
+
+  'payment.request-refund': async (input, { db }) => {
+    const payment = await lockPayment(db, { id: input.paymentId });
+    const pending = payment.refunds.find((refund) => refund.status === 'PENDING');
+    // An earlier request that was never settled (the caller stopped half-way) is settled now, not doubled.
+    if (pending) return { payment: toPayment(payment), refund: toRefund(pending) };
+    if (payment.status !== 'SUCCEEDED') {
+      throw new InvalidStateError(`Payment ${payment.id} is ${payment.status}; only a succeeded payment can be refunded`);
+    }
+    const remaining = payment.amountCents - payment.refundedCents;
+    const amountCents = input.amountCents ?? remaining;
+    if (!Number.isInteger(amountCents) || amountCents < 1)
+      throw new ValidationError([{ path: 'amountCents', message: 'must be a positive integer' }]);
+    if (amountCents > remaining) {
+      throw new ConflictError(`Only ${remaining} of ${payment.amountCents} cents remain to be refunded`, [
+        { path: 'amountCents', message: `must be at most ${remaining}` },
+      ]);
+    }
+    const reason = input.reason.trim() || 'refund requested by staff';
+    const refund = await openRefund(db, payment, { id: input.refundId, amountCents, reason, actorId: input.actorId });
+    const current = await db.payment.findUniqueOrThrow({ where: { id: payment.id }, include: withOwner });
+    return { payment: toPayment(current), refund: toRefund(refund) };
+  },
+
+  'payment.record-refund': async (input, context) => {
+    const { db, emit } = context;
+    const [locked] = await db.$queryRaw<{ paymentId: string }[]>`
+      SELECT payment_id::text AS "paymentId" FROM refunds WHERE id = ${input.refundId}::uuid FOR UPDATE`;
+    if (!locked) throw new NotFoundError(`Refund ${input.refundId} not found`);
+    const payment = await lockPayment(db, { id: locked.paymentId });
+    const refund = payment.refunds.find((candidate) => candidate.id === input.refundId)!;
+    // Settled already: a repeated answer changes nothing.
+    if (refund.status !== 'PENDING') return toPayment(payment);
+    if (!input.succeeded) {
+      await db.refund.update({
+        where: { id: refund.id },
+        data: { status: 'FAILED', failureReason: input.failureReason || 'refund failed' },
+      });
+      return toPayment(await db.payment.findUniqueOrThrow({ where: { id: payment.id }, include: withOwner }));
+    }
+    await db.refund.update({ where: { id: refund.id }, data: { status: 'SUCCEEDED', providerRefundId: input.providerRefundId || null } });
+    const refundedCents = payment.refundedCents + refund.amountCents;
+    const fully = refundedCents >= payment.amountCents && payment.status !== 'REFUNDED';
+    const updated = await db.payment.update({
+      where: { id: payment.id },
+      data: { refundedCents, ...(fully ? { status: 'REFUNDED' } : {}) },
+      include: withOwner,
+    });
+    if (fully) {
+      emit('payment.status-changed', { payment: toPayment(updated), from: statusToProto[payment.status] });
+      await orderRefunded(updated, context);
+    }
+    return toPayment(updated);
   },
 
   'payment.get': async (input, { db }) => {

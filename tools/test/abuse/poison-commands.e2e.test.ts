@@ -461,30 +461,16 @@ describe('abuse: poison and forged Kafka messages (running stack)', function () 
           await poison(`undecodable ${type}`, bytes, { [headers.type]: type, ...eventId() }, null);
         }
         if (topic === topics.paymentEvents) {
-          const forged = mart.payment.PaymentStatusChanged.encode({
-            payment: { id: randomUUID(), orderId: randomUUID(), status: mart.payment.PaymentStatus.PAYMENT_STATUS_SUCCEEDED },
+          // payment-service checks the refund with db-service before it asks the provider for money.
+          const forged = mart.payment.RefundRequested.encode({
+            payment: { id: randomUUID(), orderId: randomUUID(), providerPaymentId: 'pi_forged' },
+            refund: { id: randomUUID(), amountCents: 100_000, status: mart.payment.RefundStatus.REFUND_STATUS_PENDING },
           }).finish();
           await poison(
-            'forged payment success for an order that does not exist',
+            'forged refund request for a payment that does not exist',
             Buffer.from(forged),
-            {
-              [headers.type]: 'payment.status-changed',
-              ...eventId(),
-            },
-            /^rejected payment\.status-changed: not_found/,
-          );
-        }
-        if (topic === topics.orderEvents) {
-          // No customer email, so no email is due either: only inventory-service acts on it, and must refuse.
-          const forged = mart.order.OrderStatusChanged.encode({
-            order: { id: randomUUID(), status: mart.order.OrderStatus.ORDER_STATUS_PAID },
-            from: mart.order.OrderStatus.ORDER_STATUS_PENDING_PAYMENT,
-          }).finish();
-          await poison(
-            'forged payment of an order that does not exist',
-            Buffer.from(forged),
-            { [headers.type]: 'order.status-changed', ...eventId() },
-            /^rejected order\.status-changed: not_found/,
+            { [headers.type]: 'payment.refund-requested', ...eventId() },
+            /^rejected payment\.refund-requested: not_found/,
           );
         }
         // Sent last on the same partition: once it is dead-lettered, everything before it was handled.

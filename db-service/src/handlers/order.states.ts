@@ -1,0 +1,162 @@
+import { InvalidStateError } from '@mart/common';
+import { mart } from '@mart/proto';
+import type { Db } from '../database.ts';
+import { OrderStatus, ReservationStatus, type InventoryItem, type Order, type OrderItem, type Prisma } from '../generated/prisma/client.ts';
+import type { HandlerContext } from '../handler.ts';
+
+// An order's state machine and what each move does to the rest of the database, in the
+// transaction that moves it: paid commits its stock, cancelled releases it, refunded returns it.
+
+const ProtoStatus = mart.order.OrderStatus;
+
+export const toProtoStatus: Record<OrderStatus, mart.order.OrderStatus> = {
+  PENDING_PAYMENT: ProtoStatus.ORDER_STATUS_PENDING_PAYMENT,
+  PAID: ProtoStatus.ORDER_STATUS_PAID,
+  SHIPPED: ProtoStatus.ORDER_STATUS_SHIPPED,
+  DELIVERED: ProtoStatus.ORDER_STATUS_DELIVERED,
+  CANCELLED: ProtoStatus.ORDER_STATUS_CANCELLED,
+  REFUNDED: ProtoStatus.ORDER_STATUS_REFUNDED,
+};
+
+/** API.md's state machine: any move not listed here is invalid_state. */
+export const nextStates: Record<OrderStatus, readonly OrderStatus[]> = {
+  PENDING_PAYMENT: [OrderStatus.PAID, OrderStatus.CANCELLED],
+  PAID: [OrderStatus.SHIPPED, OrderStatus.REFUNDED],
+  SHIPPED: [OrderStatus.DELIVERED],
+  DELIVERED: [],
+  CANCELLED: [],
+  REFUNDED: [],
+};
+
+/** The column that records when an order entered a state. */
+const enteredAt = {
+  PAID: 'paidAt',
+  SHIPPED: 'shippedAt',
+  DELIVERED: 'deliveredAt',
+  CANCELLED: 'cancelledAt',
+  REFUNDED: 'refundedAt',
+} as const satisfies Partial<Record<OrderStatus, keyof Order>>;
+
+export interface Address {
+  line1: string;
+  line2?: string;
+  city: string;
+  postalCode: string;
+  country: string;
+}
+
+export type OrderRow = Order & { items: Pick<OrderItem, 'productId' | 'sku' | 'name' | 'quantity' | 'unitPriceCents'>[] };
+export const withItems = { items: { orderBy: { productId: 'asc' } } } as const satisfies Prisma.OrderInclude;
+
+export function toOrder(row: OrderRow): mart.order.Order.$Properties {
+  const address = row.shippingAddress as unknown as Address;
+  return {
+    id: row.id,
+    customerId: row.customerId,
+    status: toProtoStatus[row.status],
+    items: row.items.map((item) => ({
+      productId: item.productId,
+      quantity: item.quantity,
+      unitPriceCents: item.unitPriceCents,
+      sku: item.sku,
+      name: item.name,
+    })),
+    totalCents: row.totalCents,
+    currency: row.currency,
+    shippingAddress: address,
+    createdAt: row.createdAt.toISOString(),
+    expiresAt: row.expiresAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+export interface LockedOrder {
+  id: string;
+  status: OrderStatus;
+  customerId: string;
+}
+
+/** Locks the order for the rest of the transaction: moves of one order (a payment racing a cancel) take turns. */
+export async function lockOrder(db: Db, id: string): Promise<LockedOrder | undefined> {
+  const [row] = await db.$queryRaw<LockedOrder[]>`
+    SELECT id::text AS id, status::text AS status, customer_id::text AS "customerId" FROM orders WHERE id = ${id}::uuid FOR UPDATE`;
+  return row;
+}
+
+/**
+ * How an order's reservations follow it into a state. Each move acts only on reservations in its
+ * `from` state, so a move that already happened finds nothing left to do.
+ */
+interface StockMove {
+  from: ReservationStatus;
+  to: ReservationStatus;
+  /** Per reserved unit: the change of on hand and of reserved. */
+  onHand: -1 | 0 | 1;
+  reserved: -1 | 0;
+  /** Why the stock changed, for the audit trail and the stock-changed event. */
+  reason: string;
+}
+
+const stockFollows: Partial<Record<OrderStatus, StockMove>> = {
+  PAID: { from: ReservationStatus.RESERVED, to: ReservationStatus.COMMITTED, onHand: -1, reserved: -1, reason: 'paid' },
+  CANCELLED: { from: ReservationStatus.RESERVED, to: ReservationStatus.RELEASED, onHand: 0, reserved: -1, reason: 'cancelled' },
+  // Returned units are back on hand; the reservation ends RELEASED like a cancelled one.
+  REFUNDED: { from: ReservationStatus.COMMITTED, to: ReservationStatus.RELEASED, onHand: 1, reserved: 0, reason: 'refunded' },
+};
+
+async function moveStock(orderId: string, move: StockMove, { db, emit }: HandlerContext): Promise<void> {
+  // Stock rows are locked in product id order, as order placement does, so neither can deadlock the other.
+  const reservations = await db.$queryRaw<{ id: string; productId: string; quantity: number }[]>`
+    SELECT id::text AS id, product_id::text AS "productId", quantity FROM reservations
+    WHERE order_id = ${orderId}::uuid AND status = ${move.from}::"ReservationStatus"
+    ORDER BY product_id FOR UPDATE`;
+  const reason = `order ${orderId} ${move.reason}`;
+  for (const reservation of reservations) {
+    const delta = move.onHand * reservation.quantity;
+    const [row] = await db.$queryRaw<InventoryItem[]>`
+      UPDATE inventory_items
+      SET on_hand = on_hand + ${delta}, reserved = reserved + ${move.reserved * reservation.quantity}, updated_at = now()
+      WHERE product_id = ${reservation.productId}::uuid
+      RETURNING product_id::text AS "productId", on_hand AS "onHand", reserved, updated_at AS "updatedAt"`;
+    // The audit trail records every change of on hand, not only the manual ones.
+    if (delta !== 0) {
+      await db.inventoryAdjustment.create({ data: { productId: reservation.productId, delta, reason, onHandAfter: row!.onHand } });
+    }
+    emit('inventory.stock-changed', {
+      stock: {
+        productId: row!.productId,
+        onHand: row!.onHand,
+        reserved: row!.reserved,
+        available: Math.max(0, row!.onHand - row!.reserved),
+        updatedAt: row!.updatedAt.toISOString(),
+      },
+      reason,
+    });
+  }
+  if (reservations.length > 0) {
+    await db.reservation.updateMany({ where: { id: { in: reservations.map((r) => r.id) } }, data: { status: move.to } });
+  }
+}
+
+/**
+ * Moves a locked order to `to`, with every consequence in the same transaction: its stock, the
+ * timestamp of the new state, and the order.status-changed event (for the customer's email).
+ */
+export async function moveOrder(order: LockedOrder, to: OrderStatus, context: HandlerContext): Promise<mart.order.Order.$Properties> {
+  if (!nextStates[order.status].includes(to)) {
+    throw new InvalidStateError(`Order ${order.id} is ${order.status}; it cannot become ${to}`, [
+      { path: 'status', message: order.status },
+    ]);
+  }
+  const stock = stockFollows[to];
+  if (stock) await moveStock(order.id, stock, context);
+  const stamp = to === OrderStatus.PENDING_PAYMENT ? {} : { [enteredAt[to]]: context.now };
+  const row = await context.db.order.update({
+    where: { id: order.id },
+    data: { status: to, ...stamp },
+    include: { ...withItems, customer: { select: { email: true } } },
+  });
+  const moved = toOrder(row);
+  context.emit('order.status-changed', { order: moved, from: toProtoStatus[order.status], customerEmail: row.customer.email });
+  return moved;
+}
