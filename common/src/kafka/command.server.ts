@@ -63,6 +63,13 @@ const commandBatchSize = 8;
  */
 const commandLanesRunning = 8;
 
+/**
+ * kafkajs learns of a rebalance from a heartbeat, and heartbeats only between fetches: a member
+ * waiting out a long poll leaves partitions a stopped instance gave up unserved until its poll
+ * ends (5 s made commands time out when a db-service instance left). Commands wait at most this.
+ */
+const commandPollMs = 1000;
+
 function commandTopics(): string[] {
   return [...new Set(Object.values(commands).map((definition) => definition.topic))];
 }
@@ -93,7 +100,7 @@ export class CommandServer {
   ) {
     this.producer = createProducer(options.kafka);
     this.deadLetters = new DeadLetterPublisher(this.producer, options.logger);
-    this.consumer = createConsumer(options.kafka, { groupId: options.groupId }, options.logger);
+    this.consumer = createConsumer(options.kafka, { groupId: options.groupId, maxWaitTimeInMs: commandPollMs }, options.logger);
     this.committer = new OffsetCommitter(this.consumer, 1000, options.logger);
     this.queues = new PartitionQueues({
       consumer: this.consumer,
