@@ -4,13 +4,14 @@
  * PostgreSQL for a few seconds. Then it lets the system settle and checks from the database that
  * nothing was lost, doubled or oversold, and that every HTTP request got a timely answer.
  *
- *   npm run test:chaos -- [--customers 16] [--phase-seconds 20] [--port-offset 30000]
+ *   npm run test:chaos -- [--customers 16] [--phase-seconds 20] [--port-offset 12000]
  *                        [--postgres-port 25432] [--services all|checkout]
  *   npm run test:chaos -- --bounded     the short form the chaos suite of `npm test` runs
  *
  * Everything runs on ports of its own, beside dev, test and bench stacks: a private PostgreSQL
- * cluster (port 25432, in a temp dir), a broker (39092) and the services at the dev ports +
- * 30000. All of it is stopped and removed at the end, whatever happens. Prints the counts as a
+ * cluster (port 25432, in a temp dir), a broker (21092) and the services at the dev ports +
+ * 12000, all below Linux's ephemeral range (32768-60999), where an outgoing connection could hold
+ * one. All of it is stopped and removed at the end, whatever happens. Prints the counts as a
  * table, writes bench/results/chaos-<time>.json, and exits non-zero on any violation.
  */
 import { randomUUID } from 'node:crypto';
@@ -40,7 +41,7 @@ export interface ChaosOptions {
   phaseMs: number;
   /** How long the broker and PostgreSQL stay down. */
   downMs: number;
-  /** Services listen at their dev port + this; the broker at 9092 + this. */
+  /** Services listen at their dev port + this; the broker at 9092 + this (and its controller one above). */
   portOffset: number;
   postgresPort: number;
   /** Each service's deadline for one db-service round trip (RPC_TIMEOUT_MS). */
@@ -54,7 +55,8 @@ export const fullRun: ChaosOptions = {
   customers: 16,
   phaseMs: 20_000,
   downMs: 5_000,
-  portOffset: 30_000,
+  // 20001-20011 and 21092/21093: clear of the test stack (+10000) and the bench (+21000).
+  portOffset: 12_000,
   postgresPort: 25_432,
   rpcTimeoutMs: 5_000,
   services: 'all',
