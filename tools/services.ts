@@ -41,11 +41,22 @@ export function serviceDefinition(name: ServiceName): ServiceDefinition {
   return definition;
 }
 
-export function serviceEntry(name: ServiceName, rootDir = REPO_ROOT): string {
+/** What tools/build.ts bundles, and what `npm run dev` watches. */
+export function serviceSource(name: ServiceName, rootDir = REPO_ROOT): string {
   return path.join(rootDir, name, 'src', 'main.ts');
 }
 
-/** Services are written in parallel; one counts as built once its entry point exists. */
+/** What runs: the bundle tools/build.ts writes, plain JavaScript for `node`. */
+export function serviceEntry(name: ServiceName, rootDir = REPO_ROOT): string {
+  return path.join(rootDir, name, 'dist', 'main.js');
+}
+
+/** The services that have a `src/main.ts`: what `npm run build` bundles and `npm run dev` runs. */
+export function servicesWithSource(rootDir = REPO_ROOT): ServiceName[] {
+  return SERVICES.map((service) => service.name).filter((name) => fs.existsSync(serviceSource(name, rootDir)));
+}
+
+/** The services `npm run build` has bundled: the ones a stack starts. */
 export function builtServices(rootDir = REPO_ROOT): ServiceName[] {
   return SERVICES.map((service) => service.name).filter((name) => fs.existsSync(serviceEntry(name, rootDir)));
 }

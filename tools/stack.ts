@@ -1,6 +1,6 @@
 /**
  * Mart's local stack without Docker: a Kafka broker (tools/kafka.ts), the machine's PostgreSQL,
- * and every built service as a Node process.
+ * and every built service (`<name>/dist/main.js`, from `npm run build`) as a Node process.
  *
  *   tsx tools/stack.ts run    in the foreground, output prefixed per service; Ctrl-C stops it all
  *   tsx tools/stack.ts up     detached; returns once every service is ready
@@ -37,8 +37,6 @@ import { builtServices, REPO_ROOT, serviceDefinition, serviceEntry, type Service
 
 const READY_TIMEOUT_MS = 60_000;
 const SERVICE_STOP_GRACE_MS = 10_000;
-/** Resolved once so services start the same from any working directory. */
-const TSX_LOADER = import.meta.resolve('tsx');
 
 export interface StackOptions {
   /** An external broker, or where to start one. */
@@ -61,7 +59,7 @@ export interface StackOptions {
   detached?: boolean;
   /** Also stream each service's output to the terminal with a `[name]` prefix. */
   echo?: boolean;
-  /** The checkout whose `<name>/src/main.ts` files are started. */
+  /** The checkout whose `<name>/dist/main.js` files are started. */
   rootDir?: string;
   readyTimeoutMs?: number;
   log?: (line: string) => void;
@@ -255,7 +253,7 @@ function launchService(
   settings: { rootDir: string; port: number; env: NodeJS.ProcessEnv; logFile: string; echo: boolean },
 ): LaunchedService {
   const entry = serviceEntry(name, settings.rootDir);
-  const child = spawnInOwnGroup(process.execPath, ['--import', TSX_LOADER, entry], settings.logFile, {
+  const child = spawnInOwnGroup(process.execPath, [entry], settings.logFile, {
     cwd: settings.rootDir,
     env: settings.env,
     pipeOutput: settings.echo,
@@ -412,7 +410,7 @@ async function startDevStack(detached: boolean): Promise<Stack> {
   const databaseUrl = process.env.DATABASE_URL ?? DEV_DATABASE_URL;
   if (!process.env.DATABASE_URL) await ensureDatabase(databaseUrl);
   const names = builtServices();
-  if (names.length === 0) console.log('No service is built yet (none has <name>/src/main.ts): starting Kafka only.');
+  if (names.length === 0) console.log('No service is built (none has <name>/dist/main.js; npm run build): starting Kafka only.');
   const stack = await startStack({
     kafka: process.env.KAFKA_BROKERS ? { brokers: process.env.KAFKA_BROKERS } : { start: { dataDir: path.join(MART_DIR, 'kafka') } },
     databaseUrl,
