@@ -368,7 +368,8 @@ async function run(options: ChaosOptions, log: (line: string) => void, cleanups:
 
   const kafkaPort = 9092 + options.portOffset;
   let brokerStarts = 0;
-  const kafkaSettings = { dataDir: path.join(workDir, 'kafka'), port: kafkaPort, controllerPort: kafkaPort + 1 };
+  // The broker restart is one of the faults: it must not take longer to write a class archive.
+  const kafkaSettings = { dataDir: path.join(workDir, 'kafka'), port: kafkaPort, controllerPort: kafkaPort + 1, recordClasses: false };
   const startBroker = () => startKafka({ ...kafkaSettings, logFile: path.join(logDir, `kafka-${++brokerStarts}.log`), log });
   let broker: KafkaBroker | null = await startBroker();
   cleanups.push(async () => broker?.stop());
