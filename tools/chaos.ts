@@ -31,7 +31,7 @@ import { mintToken } from '@mart/common/testing';
 import { saveResults } from '../bench/bench.stack.ts';
 import { startKafka, type KafkaBroker } from './kafka.ts';
 import { once, seconds } from './process.ts';
-import { REPO_ROOT, SERVICES, builtServices, type ServiceName } from './services.ts';
+import { REPO_ROOT, SERVICES, servicesWithSource, type ServiceName } from './services.ts';
 import { ensureDatabase, startStack, type Stack } from './stack.ts';
 
 export interface ChaosOptions {
@@ -375,7 +375,7 @@ async function run(options: ChaosOptions, log: (line: string) => void, cleanups:
   cleanups.push(async () => broker?.stop());
   log(`Private Kafka broker ready at ${broker.brokers}`);
 
-  const services = options.services === 'all' ? builtServices() : CHECKOUT_SERVICES;
+  const services = options.services === 'all' ? servicesWithSource() : CHECKOUT_SERVICES;
   const startedAt = Date.now();
   const stack = await startStack({
     kafka: { brokers: broker.brokers },

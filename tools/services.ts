@@ -51,14 +51,9 @@ export function serviceEntry(name: ServiceName, rootDir = REPO_ROOT): string {
   return path.join(rootDir, name, 'dist', 'main.js');
 }
 
-/** The services that have a `src/main.ts`: what `npm run build` bundles and `npm run dev` runs. */
+/** The services that have a `src/main.ts`: what the build bundles and a stack starts. */
 export function servicesWithSource(rootDir = REPO_ROOT): ServiceName[] {
   return SERVICES.map((service) => service.name).filter((name) => fs.existsSync(serviceSource(name, rootDir)));
-}
-
-/** The services `npm run build` has bundled: the ones a stack starts. */
-export function builtServices(rootDir = REPO_ROOT): ServiceName[] {
-  return SERVICES.map((service) => service.name).filter((name) => fs.existsSync(serviceEntry(name, rootDir)));
 }
 
 /** `brand-service` → `MART_URL_BRAND_SERVICE`, the variable e2e tests read a base URL from. */

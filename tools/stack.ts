@@ -1,9 +1,12 @@
 /**
  * Mart's local stack without Docker: a Kafka broker (tools/kafka.ts), the machine's PostgreSQL,
- * and every built service (`<name>/dist/main.js`, from `npm run build`) as a Node process.
+ * and every service as a Node process running its bundle, `<name>/dist/main.js` (tools/build.ts).
+ * A stack first rebuilds the bundles that are older than their sources, so what runs is what is
+ * in `src/`, whoever starts it (npm start, the tests, the bench).
  *
- *   tsx tools/stack.ts run    in the foreground, output prefixed per service; Ctrl-C stops it all
- *   tsx tools/stack.ts up     detached; returns once every service is ready
+ *   tsx tools/stack.ts run    builds what changed (npm run build), then runs in the foreground,
+ *                             output prefixed per service; Ctrl-C stops it all
+ *   tsx tools/stack.ts up     the same, detached; returns once every service is ready
  *   tsx tools/stack.ts down   stops what `up` (or an interrupted `run`) left running
  *
  * `startStack()` is the same as a library, for the test runner (tools/test.ts).
@@ -19,6 +22,7 @@ import { pathToFileURL } from 'node:url';
 
 import pg from 'pg';
 
+import { build, bundleServices } from './build.ts';
 import { startKafka, stopKafka, type KafkaBroker } from './kafka.ts';
 import {
   assertPortFree,
@@ -33,7 +37,7 @@ import {
   stopOnExit,
   stopProcess,
 } from './process.ts';
-import { builtServices, REPO_ROOT, serviceDefinition, serviceEntry, type ServiceName } from './services.ts';
+import { REPO_ROOT, serviceDefinition, serviceEntry, servicesWithSource, type ServiceName } from './services.ts';
 
 const READY_TIMEOUT_MS = 60_000;
 const SERVICE_STOP_GRACE_MS = 10_000;
@@ -47,7 +51,7 @@ export interface StackOptions {
   keysDir: string;
   /** `<name>.log` per service, and `kafka.log`. */
   logDir: string;
-  /** Defaults to every built service. */
+  /** Defaults to every service that has a `src/main.ts`. */
   services?: readonly ServiceName[];
   /** Defaults to the ports in tools/services.ts. */
   ports?: Partial<Record<ServiceName, number>>;
@@ -107,12 +111,13 @@ interface LaunchedService extends RunningService {
 export async function startStack(options: StackOptions): Promise<Stack> {
   const rootDir = options.rootDir ?? REPO_ROOT;
   const log = options.log ?? console.log;
-  const names = options.services ?? builtServices(rootDir);
+  const names = options.services ?? servicesWithSource(rootDir);
   const portOf = (name: ServiceName) => options.ports?.[name] ?? serviceDefinition(name).port;
 
   if (options.stateFile) await refuseIfStackRunning(options.stateFile);
   for (const name of names) await assertPortFree(portOf(name), name);
   await fsp.mkdir(options.logDir, { recursive: true });
+  await bundleServices(rootDir, names, { log });
   const keys = await ensureJwtKeys(options.keysDir);
   const kafka = await provideKafka(options, log);
 
@@ -408,9 +413,10 @@ const DEV_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/mart';
 async function startDevStack(detached: boolean): Promise<Stack> {
   const startedAt = Date.now();
   const databaseUrl = process.env.DATABASE_URL ?? DEV_DATABASE_URL;
+  await build();
   if (!process.env.DATABASE_URL) await ensureDatabase(databaseUrl);
-  const names = builtServices();
-  if (names.length === 0) console.log('No service is built (none has <name>/dist/main.js; npm run build): starting Kafka only.');
+  const names = servicesWithSource();
+  if (names.length === 0) console.log('No service is built yet (none has <name>/src/main.ts): starting Kafka only.');
   const stack = await startStack({
     kafka: process.env.KAFKA_BROKERS ? { brokers: process.env.KAFKA_BROKERS } : { start: { dataDir: path.join(MART_DIR, 'kafka') } },
     databaseUrl,

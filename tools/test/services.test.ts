@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { expect } from 'chai';
 
-import { SERVICES, builtServices, serviceEntry, serviceSource, servicesWithSource, serviceUrlVariable } from '../services.ts';
+import { SERVICES, serviceEntry, serviceSource, servicesWithSource, serviceUrlVariable } from '../services.ts';
 
 describe('services', () => {
   it('gives every service its own name and port, db-service first', () => {
@@ -13,19 +13,14 @@ describe('services', () => {
     expect(new Set(SERVICES.map((service) => service.port)).size).to.equal(SERVICES.length);
   });
 
-  it('builds a service that has a src/main.ts, and counts it as built once its dist/main.js exists', () => {
+  it('counts a service once its src/main.ts exists, and runs its bundle from dist/', () => {
     const rootDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mart-services-'));
-    const write = (file: string) => {
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, '');
-    };
     try {
-      write(serviceSource('brand-service', rootDir));
-      write(serviceSource('order-service', rootDir));
-      write(serviceEntry('brand-service', rootDir));
-      fs.mkdirSync(path.join(rootDir, 'user-service', 'src'), { recursive: true });
-      expect(servicesWithSource(rootDir)).to.deep.equal(['brand-service', 'order-service']);
-      expect(builtServices(rootDir)).to.deep.equal(['brand-service']);
+      fs.mkdirSync(path.dirname(serviceSource('brand-service', rootDir)), { recursive: true });
+      fs.writeFileSync(serviceSource('brand-service', rootDir), '');
+      fs.mkdirSync(path.join(rootDir, 'order-service', 'src'), { recursive: true });
+      expect(servicesWithSource(rootDir)).to.deep.equal(['brand-service']);
+      expect(serviceEntry('brand-service', rootDir)).to.equal(path.join(rootDir, 'brand-service', 'dist', 'main.js'));
     } finally {
       fs.rmSync(rootDir, { recursive: true, force: true });
     }

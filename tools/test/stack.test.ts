@@ -5,7 +5,6 @@ import path from 'node:path';
 
 import { expect } from 'chai';
 
-import { bundleServices } from '../build.ts';
 import { assertPortFree, commandLineOf, isRunning } from '../process.ts';
 import { serviceEntry, serviceSource, type ServiceName } from '../services.ts';
 import { startStack, stopStack, type StackOptions } from '../stack.ts';
@@ -55,13 +54,12 @@ describe('stack', () => {
   let ports: Partial<Record<ServiceName, number>>;
 
   beforeEach(async () => {
-    // A checkout of fake services, built as npm run build would: each <name>/src/main.ts runs the fixture.
+    // A checkout of fake services: each <name>/src/main.ts runs the fixture, bundled by startStack.
     rootDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mart-stack-'));
     for (const name of NAMES) {
       fs.mkdirSync(path.dirname(serviceSource(name, rootDir)), { recursive: true });
       fs.writeFileSync(serviceSource(name, rootDir), `import ${JSON.stringify(FAKE_SERVICE)};\n`);
     }
-    await bundleServices(rootDir, NAMES, { log: () => undefined });
     options = {
       rootDir,
       kafka: { brokers: '127.0.0.1:1' },
