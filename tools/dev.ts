@@ -91,11 +91,8 @@ async function main(): Promise<void> {
     launch(name, serviceEnv(name, { port, brokers: stack.brokers, databaseUrl, keys: stack.keys }));
     await waitUntilReady(name, `http://127.0.0.1:${port}`);
   };
-  // db-service answers every other service's commands, so it goes first, as in tools/stack.ts.
-  const names = servicesWithSource();
-  for (const wave of [names.filter((name) => name === 'db-service'), names.filter((name) => name !== 'db-service')]) {
-    await Promise.all(wave.map(start));
-  }
+  // All at once, as in tools/stack.ts: each service retries db-service until it answers.
+  await Promise.all(servicesWithSource().map(start));
   console.log(`Mart is up in watch mode (Kafka at ${stack.brokers}); edit a file to restart what imports it, Ctrl-C to stop.`);
 }
 

@@ -13,7 +13,7 @@ export interface ServiceDefinition {
   readonly pathPrefix: string | null;
 }
 
-/** In start order: db-service first, because every other service calls it over Kafka. */
+/** db-service first: every other service calls it over Kafka. */
 export const SERVICES = [
   { name: 'db-service', port: 8011, pathPrefix: null },
   { name: 'auth-service', port: 8001, pathPrefix: '/auth' },
