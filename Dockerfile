@@ -36,4 +36,5 @@ COPY --from=build --chown=node:node /app/${SERVICE} ${SERVICE}
 USER node
 HEALTHCHECK --interval=5s --timeout=3s --start-period=20s --retries=10 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["sh", "-c", "exec node ${SERVICE}/dist/main.js"]
+# The node flags are SERVICE_NODE_FLAGS of tools/stack.ts (tools/test/compose.unit.test.ts checks).
+CMD ["sh", "-c", "exec node --max-semi-space-size=2 ${SERVICE}/dist/main.js"]

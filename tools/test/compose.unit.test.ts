@@ -15,6 +15,7 @@ import { expect } from 'chai';
 import { parse } from 'yaml';
 
 import { REPO_ROOT, SERVICES, serviceEntry, type ServiceName } from '../services.ts';
+import { SERVICE_NODE_FLAGS } from '../stack.ts';
 
 interface ComposeService {
   image?: string;
@@ -229,15 +230,17 @@ describe('docker-compose.yml', () => {
 
 describe('Dockerfile', () => {
   const dockerfile = fs.readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8');
-  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  /** The last stage, without its comments. */
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM ')).replace(/^\s*#.*$/gm, '');
 
   it('bundles in the build stage and leaves only production dependencies', () => {
     expect(dockerfile).to.match(/^RUN npm run build && npm prune --omit=dev\b/m);
   });
 
-  it('runs the bundle the local stack runs, and no TypeScript loader', () => {
+  it('runs the bundle the local stack runs, with the same node flags, and no TypeScript loader', () => {
     const entry = path.relative(REPO_ROOT, serviceEntry('brand-service')).replace('brand-service', '${SERVICE}');
-    expect(runtime).to.include(`CMD ["sh", "-c", "exec node ${entry}"]`);
+    const command = ['exec node', ...SERVICE_NODE_FLAGS, entry].join(' ');
+    expect(runtime).to.include(`CMD ["sh", "-c", "${command}"]`);
     expect(runtime).to.not.match(/tsx|\.ts\b/);
   });
 });

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 
 import { assertPortFree, commandLineOf, isRunning } from '../process.ts';
 import { serviceEntry, serviceSource, type ServiceName } from '../services.ts';
-import { startStack, stopStack, type StackOptions } from '../stack.ts';
+import { SERVICE_NODE_FLAGS, startStack, stopStack, type StackOptions } from '../stack.ts';
 
 const FAKE_SERVICE = path.join(import.meta.dirname, 'fixtures', 'fake-service.ts');
 const NAMES: ServiceName[] = ['db-service', 'auth-service', 'brand-service'];
@@ -93,7 +93,9 @@ describe('stack', () => {
     expect(auth!.startedAt).to.be.below(db!.readyAt);
     expect(brand!.startedAt).to.be.below(db!.readyAt);
     for (const service of stack.services) {
-      expect(commandLineOf(service.pid)).to.equal(`${process.execPath} ${serviceEntry(service.name, rootDir)} `);
+      expect(commandLineOf(service.pid)).to.equal(
+        `${[process.execPath, ...SERVICE_NODE_FLAGS, serviceEntry(service.name, rootDir)].join(' ')} `,
+      );
     }
 
     expect(db!.env).to.include({ PORT: String(ports['db-service']), DATABASE_URL, AUTH_PRIVATE_KEY_FILE: null });
