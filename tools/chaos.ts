@@ -4,13 +4,14 @@
  * PostgreSQL for a few seconds. Then it lets the system settle and checks from the database that
  * nothing was lost, doubled or oversold, and that every HTTP request got a timely answer.
  *
- *   npm run test:chaos -- [--customers 16] [--phase-seconds 20] [--port-offset 30000]
+ *   npm run test:chaos -- [--customers 16] [--phase-seconds 20] [--port-offset 12000]
  *                        [--postgres-port 25432] [--services all|checkout]
  *   npm run test:chaos -- --bounded     the short form the chaos suite of `npm test` runs
  *
  * Everything runs on ports of its own, beside dev, test and bench stacks: a private PostgreSQL
- * cluster (port 25432, in a temp dir), a broker (39092) and the services at the dev ports +
- * 30000. All of it is stopped and removed at the end, whatever happens. Prints the counts as a
+ * cluster (port 25432, in a temp dir), a broker (21092) and the services at the dev ports +
+ * 12000, all below Linux's ephemeral range (32768-60999), where an outgoing connection could hold
+ * one. All of it is stopped and removed at the end, whatever happens. Prints the counts as a
  * table, writes bench/results/chaos-<time>.json, and exits non-zero on any violation.
  */
 import { randomUUID } from 'node:crypto';
@@ -30,7 +31,7 @@ import { mintToken } from '@mart/common/testing';
 import { saveResults } from '../bench/bench.stack.ts';
 import { startKafka, type KafkaBroker } from './kafka.ts';
 import { once, seconds } from './process.ts';
-import { REPO_ROOT, SERVICES, builtServices, type ServiceName } from './services.ts';
+import { REPO_ROOT, SERVICES, servicesWithSource, type ServiceName } from './services.ts';
 import { ensureDatabase, startStack, type Stack } from './stack.ts';
 
 export interface ChaosOptions {
@@ -40,7 +41,7 @@ export interface ChaosOptions {
   phaseMs: number;
   /** How long the broker and PostgreSQL stay down. */
   downMs: number;
-  /** Services listen at their dev port + this; the broker at 9092 + this. */
+  /** Services listen at their dev port + this; the broker at 9092 + this (and its controller one above). */
   portOffset: number;
   postgresPort: number;
   /** Each service's deadline for one db-service round trip (RPC_TIMEOUT_MS). */
@@ -54,7 +55,8 @@ export const fullRun: ChaosOptions = {
   customers: 16,
   phaseMs: 20_000,
   downMs: 5_000,
-  portOffset: 30_000,
+  // 20001-20011 and 21092/21093: clear of the test stack (+10000) and the bench (+21000).
+  portOffset: 12_000,
   postgresPort: 25_432,
   rpcTimeoutMs: 5_000,
   services: 'all',
@@ -366,13 +368,14 @@ async function run(options: ChaosOptions, log: (line: string) => void, cleanups:
 
   const kafkaPort = 9092 + options.portOffset;
   let brokerStarts = 0;
-  const kafkaSettings = { dataDir: path.join(workDir, 'kafka'), port: kafkaPort, controllerPort: kafkaPort + 1 };
+  // The broker restart is one of the faults: it must not take longer to write a class archive.
+  const kafkaSettings = { dataDir: path.join(workDir, 'kafka'), port: kafkaPort, controllerPort: kafkaPort + 1, recordClasses: false };
   const startBroker = () => startKafka({ ...kafkaSettings, logFile: path.join(logDir, `kafka-${++brokerStarts}.log`), log });
   let broker: KafkaBroker | null = await startBroker();
   cleanups.push(async () => broker?.stop());
   log(`Private Kafka broker ready at ${broker.brokers}`);
 
-  const services = options.services === 'all' ? builtServices() : CHECKOUT_SERVICES;
+  const services = options.services === 'all' ? servicesWithSource() : CHECKOUT_SERVICES;
   const startedAt = Date.now();
   const stack = await startStack({
     kafka: { brokers: broker.brokers },

@@ -1,8 +1,9 @@
 /**
  * `npm run dev`: the local stack with watch-mode restarts. Like `npm start`, but each service runs
- * under `tsx watch`, so saving a file restarts the services that import it (a change in common/
- * restarts them all). Kafka, the database and the JWT keys come from tools/stack.ts as for
- * `npm start`; only the way services are launched differs. Ctrl-C stops everything.
+ * its TypeScript source under `tsx watch` instead of its built bundle, so saving a file restarts
+ * only the services that import it (a change in common/ restarts them all), with no build step in
+ * between. Kafka, the database and the JWT keys come from tools/stack.ts as for `npm start`; only
+ * the way services are launched differs. Ctrl-C stops everything.
  *
  * It starts the stack with no services (startStack then provides the broker and keys only) and
  * launches the services itself with the same environment (serviceEnv). If tools/stack.ts ever
@@ -14,7 +15,7 @@ import readline from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
-import { builtServices, REPO_ROOT, serviceDefinition, serviceEntry, type ServiceName } from './services.ts';
+import { REPO_ROOT, serviceDefinition, serviceSource, servicesWithSource, type ServiceName } from './services.ts';
 import { ensureDatabase, serviceEnv, startStack } from './stack.ts';
 
 const MART_DIR = path.join(REPO_ROOT, '.mart');
@@ -25,7 +26,7 @@ const READY_TIMEOUT_MS = 60_000;
 const children: ChildProcess[] = [];
 
 function launch(name: ServiceName, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, [TSX_CLI, 'watch', '--clear-screen=false', serviceEntry(name)], {
+  const child = spawn(process.execPath, [TSX_CLI, 'watch', '--clear-screen=false', serviceSource(name)], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -90,11 +91,8 @@ async function main(): Promise<void> {
     launch(name, serviceEnv(name, { port, brokers: stack.brokers, databaseUrl, keys: stack.keys }));
     await waitUntilReady(name, `http://127.0.0.1:${port}`);
   };
-  // db-service answers every other service's commands, so it goes first, as in tools/stack.ts.
-  const names = builtServices();
-  for (const wave of [names.filter((name) => name === 'db-service'), names.filter((name) => name !== 'db-service')]) {
-    await Promise.all(wave.map(start));
-  }
+  // All at once, as in tools/stack.ts: each service retries db-service until it answers.
+  await Promise.all(servicesWithSource().map(start));
   console.log(`Mart is up in watch mode (Kafka at ${stack.brokers}); edit a file to restart what imports it, Ctrl-C to stop.`);
 }
 

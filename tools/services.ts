@@ -13,7 +13,7 @@ export interface ServiceDefinition {
   readonly pathPrefix: string | null;
 }
 
-/** In start order: db-service first, because every other service calls it over Kafka. */
+/** db-service first: every other service calls it over Kafka. */
 export const SERVICES = [
   { name: 'db-service', port: 8011, pathPrefix: null },
   { name: 'auth-service', port: 8001, pathPrefix: '/auth' },
@@ -41,13 +41,19 @@ export function serviceDefinition(name: ServiceName): ServiceDefinition {
   return definition;
 }
 
-export function serviceEntry(name: ServiceName, rootDir = REPO_ROOT): string {
+/** What tools/build.ts bundles, and what `npm run dev` watches. */
+export function serviceSource(name: ServiceName, rootDir = REPO_ROOT): string {
   return path.join(rootDir, name, 'src', 'main.ts');
 }
 
-/** Services are written in parallel; one counts as built once its entry point exists. */
-export function builtServices(rootDir = REPO_ROOT): ServiceName[] {
-  return SERVICES.map((service) => service.name).filter((name) => fs.existsSync(serviceEntry(name, rootDir)));
+/** What runs: the bundle tools/build.ts writes, plain JavaScript for `node`. */
+export function serviceEntry(name: ServiceName, rootDir = REPO_ROOT): string {
+  return path.join(rootDir, name, 'dist', 'main.js');
+}
+
+/** The services that have a `src/main.ts`: what the build bundles and a stack starts. */
+export function servicesWithSource(rootDir = REPO_ROOT): ServiceName[] {
+  return SERVICES.map((service) => service.name).filter((name) => fs.existsSync(serviceSource(name, rootDir)));
 }
 
 /** `brand-service` → `MART_URL_BRAND_SERVICE`, the variable e2e tests read a base URL from. */

@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 
 import { startKafka, stopKafka } from './kafka.ts';
 import { commandLineOf, isRunning, once, readIfExists, seconds } from './process.ts';
-import { REPO_ROOT, SERVICES, TEST_PORT_OFFSET, builtServices, serviceUrlVariable } from './services.ts';
+import { REPO_ROOT, SERVICES, TEST_PORT_OFFSET, servicesWithSource, serviceUrlVariable } from './services.ts';
 import { ensureDatabase, startStack, stopStack, type Stack } from './stack.ts';
 
 /** A fixed place, so the next run finds and stops what a killed run left behind. */
@@ -235,7 +235,7 @@ async function startFakes(): Promise<Fake[]> {
 
 async function startTestStack(brokers: string, databaseUrl: string, fakes: Fake[]): Promise<Stack> {
   const startedAt = Date.now();
-  const services = builtServices();
+  const services = servicesWithSource();
   console.log(`\nStarting the test stack (${services.join(', ') || 'no service is built yet'}) ...`);
   const stack = await startStack({
     kafka: { brokers },

@@ -1,9 +1,10 @@
 /**
- * docker-compose.yml against the code. There is no Docker engine here (no `docker compose config`),
- * so this parses the file and checks what compose would only find out at run time: every service
- * folder has a block built from the root Dockerfile, ports match tools/services.ts, every variable
- * set is one the service's config schema knows, required ones are set and the whole environment
- * passes the schema, .env.example documents every variable, and Kong routes every path prefix.
+ * docker-compose.yml and the Dockerfile against the code. There is no Docker engine here (no
+ * `docker compose config`), so this parses the files and checks what compose would only find out
+ * at run time: every service folder has a block built from the root Dockerfile, ports match
+ * tools/services.ts, every variable set is one the service's config schema knows, required ones
+ * are set and the whole environment passes the schema, .env.example documents every variable,
+ * Kong routes every path prefix, and the image runs the same bundle as the local stack.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,7 +14,8 @@ import { z } from '@mart/common';
 import { expect } from 'chai';
 import { parse } from 'yaml';
 
-import { REPO_ROOT, SERVICES, type ServiceName } from '../services.ts';
+import { REPO_ROOT, SERVICES, serviceEntry, type ServiceName } from '../services.ts';
+import { SERVICE_NODE_FLAGS } from '../stack.ts';
 
 interface ComposeService {
   image?: string;
@@ -223,6 +225,23 @@ describe('docker-compose.yml', () => {
         }
       }
     }
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = fs.readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8');
+  /** The last stage, without its comments. */
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM ')).replace(/^\s*#.*$/gm, '');
+
+  it('bundles in the build stage and leaves only production dependencies', () => {
+    expect(dockerfile).to.match(/^RUN npm run build && npm prune --omit=dev\b/m);
+  });
+
+  it('runs the bundle the local stack runs, with the same node flags, and no TypeScript loader', () => {
+    const entry = path.relative(REPO_ROOT, serviceEntry('brand-service')).replace('brand-service', '${SERVICE}');
+    const command = ['exec node', ...SERVICE_NODE_FLAGS, entry].join(' ');
+    expect(runtime).to.include(`CMD ["sh", "-c", "${command}"]`);
+    expect(runtime).to.not.match(/tsx|\.ts\b/);
   });
 });
 

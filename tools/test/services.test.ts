@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { expect } from 'chai';
 
-import { SERVICES, builtServices, serviceEntry, serviceUrlVariable } from '../services.ts';
+import { SERVICES, serviceEntry, serviceSource, servicesWithSource, serviceUrlVariable } from '../services.ts';
 
 describe('services', () => {
   it('gives every service its own name and port, db-service first', () => {
@@ -13,13 +13,14 @@ describe('services', () => {
     expect(new Set(SERVICES.map((service) => service.port)).size).to.equal(SERVICES.length);
   });
 
-  it('counts a service as built once its src/main.ts exists', () => {
+  it('counts a service once its src/main.ts exists, and runs its bundle from dist/', () => {
     const rootDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mart-services-'));
     try {
-      fs.mkdirSync(path.dirname(serviceEntry('brand-service', rootDir)), { recursive: true });
-      fs.writeFileSync(serviceEntry('brand-service', rootDir), '');
+      fs.mkdirSync(path.dirname(serviceSource('brand-service', rootDir)), { recursive: true });
+      fs.writeFileSync(serviceSource('brand-service', rootDir), '');
       fs.mkdirSync(path.join(rootDir, 'order-service', 'src'), { recursive: true });
-      expect(builtServices(rootDir)).to.deep.equal(['brand-service']);
+      expect(servicesWithSource(rootDir)).to.deep.equal(['brand-service']);
+      expect(serviceEntry('brand-service', rootDir)).to.equal(path.join(rootDir, 'brand-service', 'dist', 'main.js'));
     } finally {
       fs.rmSync(rootDir, { recursive: true, force: true });
     }

@@ -2,15 +2,14 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 
 import { expect } from 'chai';
 
-import { assertPortFree, isRunning } from '../process.ts';
-import { serviceEntry, type ServiceName } from '../services.ts';
-import { startStack, stopStack, type StackOptions } from '../stack.ts';
+import { assertPortFree, commandLineOf, isRunning } from '../process.ts';
+import { serviceEntry, serviceSource, type ServiceName } from '../services.ts';
+import { SERVICE_NODE_FLAGS, startStack, stopStack, type StackOptions } from '../stack.ts';
 
-const FAKE_SERVICE = pathToFileURL(path.join(import.meta.dirname, 'fixtures', 'fake-service.ts')).href;
+const FAKE_SERVICE = path.join(import.meta.dirname, 'fixtures', 'fake-service.ts');
 const NAMES: ServiceName[] = ['db-service', 'auth-service', 'brand-service'];
 const DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/only_for_db_service';
 
@@ -55,11 +54,11 @@ describe('stack', () => {
   let ports: Partial<Record<ServiceName, number>>;
 
   beforeEach(async () => {
-    // A checkout of fake services: each <name>/src/main.ts runs the fixture.
+    // A checkout of fake services: each <name>/src/main.ts runs the fixture, bundled by startStack.
     rootDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mart-stack-'));
     for (const name of NAMES) {
-      fs.mkdirSync(path.dirname(serviceEntry(name, rootDir)), { recursive: true });
-      fs.writeFileSync(serviceEntry(name, rootDir), `import '${FAKE_SERVICE}';\n`);
+      fs.mkdirSync(path.dirname(serviceSource(name, rootDir)), { recursive: true });
+      fs.writeFileSync(serviceSource(name, rootDir), `import ${JSON.stringify(FAKE_SERVICE)};\n`);
     }
     options = {
       rootDir,
@@ -78,7 +77,7 @@ describe('stack', () => {
     fs.rmSync(rootDir, { recursive: true, force: true });
   });
 
-  it('starts db-service first, gives each service its settings, and stops them all', async () => {
+  it('starts every service at once from its bundle, gives each its settings, and stops them all', async () => {
     const stack = await startStack({
       ...options,
       env: { FAKE_SLOW: 'db-service', FAKE_EXTRA: 'yes', DATABASE_URL: 'must-not-leak', LOG_LEVEL: 'debug' },
@@ -90,8 +89,14 @@ describe('stack', () => {
       'auth-service': `http://127.0.0.1:${ports['auth-service']}`,
       'brand-service': `http://127.0.0.1:${ports['brand-service']}`,
     });
-    expect(auth!.startedAt).to.be.at.least(db!.readyAt);
-    expect(brand!.startedAt).to.be.at.least(db!.readyAt);
+    // Services wait for db-service on their own, so the stack does not hold them back.
+    expect(auth!.startedAt).to.be.below(db!.readyAt);
+    expect(brand!.startedAt).to.be.below(db!.readyAt);
+    for (const service of stack.services) {
+      expect(commandLineOf(service.pid)).to.equal(
+        `${[process.execPath, ...SERVICE_NODE_FLAGS, serviceEntry(service.name, rootDir)].join(' ')} `,
+      );
+    }
 
     expect(db!.env).to.include({ PORT: String(ports['db-service']), DATABASE_URL, AUTH_PRIVATE_KEY_FILE: null });
     expect(auth!.env).to.include({ DATABASE_URL: null, AUTH_PRIVATE_KEY_FILE: stack.keys.privateKeyFile });
