@@ -57,11 +57,11 @@ export interface RunningService {
 const pingTimeoutMs = 1000;
 const readinessCacheMs = 1000;
 
-/** A db-service round trip, cached briefly so probes cannot flood Kafka. */
+/** A db-service round trip, shared by concurrent probes and cached briefly once ready, so probes cannot flood Kafka. */
 function readinessProbe(rpc: RpcClient, eventConsumer: EventConsumer | undefined): () => Promise<ReadinessReport> {
   let last: { at: number; report: ReadinessReport } | undefined;
-  return async () => {
-    if (last && Date.now() - last.at < readinessCacheMs) return last.report;
+  let inFlight: Promise<ReadinessReport> | undefined;
+  const check = async (): Promise<ReadinessReport> => {
     const kafka = rpc.isAssigned;
     const events = eventConsumer?.isAssigned ?? true;
     const pong = kafka ? await rpc.call('system.ping', {}, { timeoutMs: pingTimeoutMs }).catch(() => undefined) : undefined;
@@ -69,8 +69,15 @@ function readinessProbe(rpc: RpcClient, eventConsumer: EventConsumer | undefined
       ready: Boolean(pong?.database) && events,
       checks: { kafka, dbService: Boolean(pong), database: Boolean(pong?.database), ...(eventConsumer ? { events } : {}) },
     };
-    last = { at: Date.now(), report };
+    // Only a success is kept: a service that is not ready yet is asked again at the next probe.
+    last = report.ready ? { at: Date.now(), report } : undefined;
     return report;
+  };
+  return () => {
+    if (last && Date.now() - last.at < readinessCacheMs) return Promise.resolve(last.report);
+    // Probes that arrive while a ping is out share it, so a burst of probes is one command.
+    inFlight ??= check().finally(() => (inFlight = undefined));
+    return inFlight;
   };
 }
 

@@ -165,7 +165,8 @@ export class CommandServer {
       if (Date.now() > parsed.meta.deadline) {
         // The caller has already answered its client with 504; applying now would surprise it.
         metrics.commandsExpired.inc({ command: parsed.name });
-        this.options.logger.warn(
+        // A readiness ping sent while db-service was still starting is routine, not a warning.
+        this.options.logger[parsed.name === 'system.ping' ? 'debug' : 'warn'](
           {
             command: parsed.name,
             commandId: parsed.meta.commandId,
