@@ -32,6 +32,8 @@ export interface StartTiming {
    * → broker ready (db-service launched), → db-service ready (the others launched), → all ready.
    */
   phasesMs: { beforeBroker: number; broker: number; dbService: number; otherServices: number };
+  /** The processes of this start, by name (the broker as `kafka broker`). */
+  pids: Record<string, number>;
 }
 
 export async function startBenchStack(options: {
@@ -75,10 +77,12 @@ export async function startBenchStack(options: {
       log: () => undefined,
     });
     const readyMs = performance.now() - started;
-    return {
-      stack,
-      timing: { readyMs, services: stack.services.length, brokerStorageFresh, phasesMs: startPhases(stack, launchedAt, readyMs) },
-    };
+    const pids = Object.fromEntries([
+      ...stack.services.map((service) => [service.name, service.pid] as const),
+      ...(stack.kafkaPid ? [['kafka broker', stack.kafkaPid] as const] : []),
+    ]);
+    const phasesMs = startPhases(stack, launchedAt, readyMs);
+    return { stack, timing: { readyMs, services: stack.services.length, brokerStorageFresh, phasesMs, pids } };
   };
 
   const starts: StartTiming[] = [];
