@@ -217,18 +217,18 @@ function roots(loadPids: number[] = []): Root[] {
   ];
 }
 
-/** Other engineers' test runs, seen now: a row measured beside one is not a quiet figure. */
+/** Other engineers' test runs, stacks and brokers, seen now: a row measured beside one is not a quiet figure. */
 function testRunsNow(): string[] {
   const found = new Set<string>();
   for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid || Number(entry) === brokerPid) continue;
     let command: string;
     try {
       command = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
     } catch {
       continue;
     }
-    const match = /tools\/(test|chaos)\.ts|\bmocha\b|bench\/\w+\.bench\.ts/.exec(command);
+    const match = /tools\/(test|chaos|stack)\.ts|\bmocha\b|bench\/\w+\.bench\.ts|kafka\.Kafka/.exec(command);
     if (match) found.add(match[0]);
   }
   return [...found];
