@@ -47,3 +47,5 @@ app.get('/products', async (request, response) => {
   }
 });
 app.listen(Number(process.env.PORT ?? 29020), '127.0.0.1');
+// An orderly exit on SIGTERM, so `node --cpu-prof` (bench --profile) writes the profile.
+process.once('SIGTERM', () => process.exit(0));

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { drive, type DrivePlan } from './drive.ts';
+import { measuredWindow, report } from './window.ts';
 
 export interface CheckoutPlan extends DrivePlan {
   orderUrl: string;
@@ -84,4 +85,4 @@ const plan = JSON.parse(fs.readFileSync(0, 'utf8')) as CheckoutPlan;
 let turn = 0;
 const checkoutInTurn = () => checkout(plan, plan.tokens[turn++ % plan.tokens.length]!);
 if (plan.warmupSeconds > 0) await drive(plan, plan.warmupSeconds, checkoutInTurn);
-process.stdout.write(JSON.stringify(await drive(plan, plan.seconds, checkoutInTurn)));
+report(await measuredWindow(() => drive(plan, plan.seconds, checkoutInTurn)));

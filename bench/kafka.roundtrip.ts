@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { createKafka, createLogger, createProducer } from '@mart/common';
 import { partitions } from '@mart/proto';
 import { drive, type DrivePlan } from './drive.ts';
+import { measuredWindow, report } from './window.ts';
 
 export interface RoundTripPlan extends DrivePlan {
   brokers: string;
@@ -71,7 +72,7 @@ try {
   // The first round trip waits for both consumers to own their partitions.
   await roundTrip().catch(() => undefined);
   if (plan.warmupSeconds > 0) await drive(plan, plan.warmupSeconds, roundTrip);
-  process.stdout.write(JSON.stringify(await drive(plan, plan.seconds, roundTrip)));
+  report(await measuredWindow(() => drive(plan, plan.seconds, roundTrip)));
 } finally {
   await Promise.all([echo.disconnect(), replies.disconnect(), producer.disconnect(), echoProducer.disconnect()]);
   await admin.deleteTopics({ topics: [ask, answer] });

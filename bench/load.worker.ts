@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import autocannon from 'autocannon';
 import type { RawRun } from './report.ts';
+import { measuredWindow, report } from './window.ts';
 
 export interface LoadPlan {
   base: string;
@@ -60,4 +61,4 @@ function run(plan: LoadPlan, seconds: number): Promise<RawRun> {
 
 const plan = JSON.parse(fs.readFileSync(0, 'utf8')) as LoadPlan;
 if (plan.warmupSeconds > 0) await run(plan, plan.warmupSeconds);
-process.stdout.write(JSON.stringify(await run(plan, plan.seconds)));
+report(await measuredWindow(() => run(plan, plan.seconds)));
