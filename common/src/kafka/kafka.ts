@@ -12,6 +12,7 @@ import {
   type Producer,
 } from 'kafkajs';
 import type { Logger } from '../logger.ts';
+import './kafkajs.fixes.ts';
 import { metrics } from '../metrics.ts';
 
 // kafkajs is in maintenance mode: only this folder imports it, behind Mart's own small API
