@@ -7,6 +7,7 @@ import { traceIdOf } from '../tracing.ts';
 import { DeadLetterPublisher } from './dead-letter.ts';
 import { createConsumer, createProducer, ensureTopics, headerString, trackConsumerLag } from './kafka.ts';
 import { OffsetCommitter } from './offset.committer.ts';
+import { ProduceQueue } from './produce.queue.ts';
 import { PartitionQueues } from './partition.queues.ts';
 
 /** A reply ready to send: the encoded reply message, or an encoded mart.common.Error. */
@@ -82,6 +83,7 @@ function commandTopics(): string[] {
 export class CommandServer {
   private readonly consumer: Consumer;
   private readonly producer: Producer;
+  private readonly replies: ProduceQueue;
   private readonly deadLetters: DeadLetterPublisher;
   private readonly committer: OffsetCommitter;
   private readonly queues: PartitionQueues;
@@ -99,6 +101,7 @@ export class CommandServer {
     },
   ) {
     this.producer = createProducer(options.kafka);
+    this.replies = new ProduceQueue(this.producer);
     this.deadLetters = new DeadLetterPublisher(this.producer, options.logger);
     this.consumer = createConsumer(options.kafka, { groupId: options.groupId, maxWaitTimeInMs: commandPollMs }, options.logger);
     this.committer = new OffsetCommitter(this.consumer, 1000, options.logger);
@@ -255,7 +258,7 @@ export class CommandServer {
       [headers.type]: `${name}.reply`,
     };
     try {
-      await this.producer.send({ topic: replyTo, messages: [{ value: Buffer.from(reply.body), headers: replyHeaders }] });
+      await this.replies.send(replyTo, { value: Buffer.from(reply.body), headers: replyHeaders });
     } catch (error) {
       // A lost reply costs the caller a timeout; a retry with the same command id gets the
       // stored reply. Retrying here would stall every command behind this one.

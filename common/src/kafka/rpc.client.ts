@@ -7,6 +7,7 @@ import { metrics } from '../metrics.ts';
 import { currentTraceparent } from '../tracing.ts';
 import { createConsumer, createProducer, ensureTopics, headerString } from './kafka.ts';
 import { OffsetCommitter } from './offset.committer.ts';
+import { ProduceQueue } from './produce.queue.ts';
 import { partitions } from '@mart/proto';
 
 export interface CallOptions {
@@ -44,6 +45,7 @@ export class RpcClient {
   readonly replyTopic: string;
   private readonly pending = new Map<string, PendingCall>();
   private readonly producer: Producer;
+  private readonly sends: ProduceQueue;
   private readonly consumer: Consumer;
   private readonly committer: OffsetCommitter;
   private assigned = false;
@@ -51,6 +53,7 @@ export class RpcClient {
   constructor(private readonly options: RpcClientOptions) {
     this.replyTopic = replyTopic(options.service);
     this.producer = createProducer(options.kafka);
+    this.sends = new ProduceQueue(this.producer);
     this.consumer = createConsumer(options.kafka, { groupId: `${this.replyTopic}.${options.instanceId}` }, options.logger);
     this.committer = new OffsetCommitter(this.consumer, 5000, options.logger);
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
@@ -137,12 +140,10 @@ export class RpcClient {
 
     // Not awaited before the reply: while the broker is away a send can take far longer than the
     // deadline, and the caller must still get its 504 on time (seen in the fault suite).
-    this.producer
-      .send({ topic: definition.topic, messages: [{ key: key ?? null, value, headers: messageHeaders }] })
-      .catch((error: unknown) => {
-        this.pending.get(correlationId)?.reject(new UnavailableError(`Kafka is unavailable: ${(error as Error).message}`));
-        this.pending.delete(correlationId);
-      });
+    this.sends.send(definition.topic, { key: key ?? null, value, headers: messageHeaders }).catch((error: unknown) => {
+      this.pending.get(correlationId)?.reject(new UnavailableError(`Kafka is unavailable: ${(error as Error).message}`));
+      this.pending.delete(correlationId);
+    });
 
     try {
       const message = await reply;
