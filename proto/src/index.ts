@@ -43,10 +43,14 @@ export function replyTopic(service: string): string {
 }
 
 export const partitions = {
-  // Commands are keyed by aggregate id: more partitions let db-service instances share the work.
-  commands: 6,
+  // Commands are keyed by aggregate id: partitions let db-service work on several at once and
+  // instances share the work. Every fetch names every partition it reads, in the request and
+  // in the answer, so each one costs db-service and the broker on every poll: 3 per domain keep
+  // a two-core db-service busy (33 lanes) without paying for 66.
+  commands: 3,
   events: 3,
-  replies: 3,
+  // Replies carry no key and every instance of a service reads all of its replies: one is enough.
+  replies: 1,
   deadLetter: 1,
 } as const;
 
