@@ -137,7 +137,6 @@ export function serverProperties(options: { dataDir: string; port: number; contr
     'group.initial.rebalance.delay.ms': 0,
     // kafkajs on KRaft fails to subscribe to a topic auto-create is still making: create topics explicitly.
     'auto.create.topics.enable': false,
-
   };
   const lines = Object.entries(settings).map(([key, value]) => `${key}=${String(value)}`);
   return `# Written by tools/kafka.ts at every start; edits are lost.\n${lines.join('\n')}\n`;
