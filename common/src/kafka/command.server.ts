@@ -5,7 +5,7 @@ import type { Logger } from '../logger.ts';
 import { metrics } from '../metrics.ts';
 import { traceIdOf } from '../tracing.ts';
 import { DeadLetterPublisher } from './dead-letter.ts';
-import { createConsumer, createProducer, ensureTopics, headerString, trackConsumerLag } from './kafka.ts';
+import { createConsumer, createProducer, ensureTopics, headerString, startOrUndo, trackConsumerLag } from './kafka.ts';
 import { OffsetCommitter } from './offset.committer.ts';
 import { ProduceQueue } from './produce.queue.ts';
 import { PartitionQueues } from './partition.queues.ts';
@@ -131,16 +131,18 @@ export class CommandServer {
   }
 
   async start(): Promise<void> {
-    await ensureTopics(this.options.kafka, allTopics());
-    await this.producer.connect();
-    await this.consumer.connect();
-    // A new group starts at the beginning so no command sent before it first joined is missed;
-    // old commands are past their deadline and skipped cheaply.
-    await this.consumer.subscribe({ topics: commandTopics(), fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      // Partitions are independent aggregates, each handled in order in its own lane.
-      eachMessage: async ({ topic, partition, message }) => this.queues.push(topic, partition, message),
+    await startOrUndo([this.consumer, this.producer], async () => {
+      await ensureTopics(this.options.kafka, allTopics());
+      await this.producer.connect();
+      await this.consumer.connect();
+      // A new group starts at the beginning so no command sent before it first joined is missed;
+      // old commands are past their deadline and skipped cheaply.
+      await this.consumer.subscribe({ topics: commandTopics(), fromBeginning: true });
+      await this.consumer.run({
+        autoCommit: false,
+        // Partitions are independent aggregates, each handled in order in its own lane.
+        eachMessage: async ({ topic, partition, message }) => this.queues.push(topic, partition, message),
+      });
     });
   }
 

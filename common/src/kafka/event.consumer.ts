@@ -6,7 +6,7 @@ import type { Logger } from '../logger.ts';
 import { metrics } from '../metrics.ts';
 import { childTraceparent, traceIdOf, withTraceparent } from '../tracing.ts';
 import { DeadLetterPublisher } from './dead-letter.ts';
-import { createConsumer, createProducer, ensureTopics, headerString, trackConsumerLag } from './kafka.ts';
+import { createConsumer, createProducer, ensureTopics, headerString, startOrUndo, trackConsumerLag } from './kafka.ts';
 import { OffsetCommitter } from './offset.committer.ts';
 import { PartitionQueues } from './partition.queues.ts';
 
@@ -89,17 +89,19 @@ export class EventConsumer {
   }
 
   async start(): Promise<void> {
-    const topics = this.topics();
-    this.running = true;
-    await ensureTopics(this.options.kafka, allTopics());
-    await this.producer.connect();
-    await this.consumer.connect();
-    // A new group reads from the beginning: events written before it first joined still count.
-    await this.consumer.subscribe({ topics, fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      // Each partition is handled in order in its own lane; a slow one holds up no other.
-      eachMessage: async ({ topic, partition, message }) => this.queues.push(topic, partition, message),
+    await startOrUndo([this.consumer, this.producer], async () => {
+      const topics = this.topics();
+      this.running = true;
+      await ensureTopics(this.options.kafka, allTopics());
+      await this.producer.connect();
+      await this.consumer.connect();
+      // A new group reads from the beginning: events written before it first joined still count.
+      await this.consumer.subscribe({ topics, fromBeginning: true });
+      await this.consumer.run({
+        autoCommit: false,
+        // Each partition is handled in order in its own lane; a slow one holds up no other.
+        eachMessage: async ({ topic, partition, message }) => this.queues.push(topic, partition, message),
+      });
     });
   }
 

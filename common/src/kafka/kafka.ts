@@ -142,6 +142,20 @@ export function createProducer(kafka: Kafka): Producer {
   });
 }
 
+/**
+ * Runs a start-up sequence (connect, subscribe, run, ...). If it fails half-way, what it
+ * connected is disconnected again, so a retry starts from scratch: kafkajs refuses, for good, to
+ * subscribe a consumer that is already running (a retry stuck on that kept a service unready).
+ */
+export async function startOrUndo(clients: { disconnect(): Promise<void> }[], start: () => Promise<void>): Promise<void> {
+  try {
+    await start();
+  } catch (error) {
+    for (const client of clients) await client.disconnect().catch(() => undefined);
+    throw error;
+  }
+}
+
 /** Creates the topics that are missing; safe when several processes race to do it. */
 export async function ensureTopics(kafka: Kafka, wanted: { topic: string; numPartitions: number }[]): Promise<void> {
   const admin = kafka.admin();

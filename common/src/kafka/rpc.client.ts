@@ -5,7 +5,7 @@ import { AppError, UnavailableError, UpstreamTimeoutError, errorFromReply } from
 import type { Logger } from '../logger.ts';
 import { metrics } from '../metrics.ts';
 import { currentTraceparent } from '../tracing.ts';
-import { createConsumer, createProducer, ensureTopics, headerString } from './kafka.ts';
+import { createConsumer, createProducer, ensureTopics, headerString, startOrUndo } from './kafka.ts';
 import { OffsetCommitter } from './offset.committer.ts';
 import { ProduceQueue } from './produce.queue.ts';
 import { partitions } from '@mart/proto';
@@ -66,6 +66,10 @@ export class RpcClient {
   }
 
   async start(): Promise<void> {
+    await startOrUndo([this.consumer, this.producer], () => this.connectAndRun());
+  }
+
+  private async connectAndRun(): Promise<void> {
     const commandTopics = new Set(Object.values(commands).map((definition) => definition.topic));
     await ensureTopics(this.options.kafka, [
       { topic: this.replyTopic, numPartitions: partitions.replies },
