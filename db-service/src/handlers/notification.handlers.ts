@@ -72,7 +72,23 @@ export const notificationHandlers: Handlers = {
               ${input.provider}, ${input.dedupeKey}, ${leaseEnd}, ${now}, ${now})
       ON CONFLICT (dedupe_key) DO NOTHING`;
     if (inserted > 0) {
-      const row = await findOrThrow(db, input.id);
+      // The row is exactly what was just written: no need to read it back.
+      const row: Notification = {
+        id: input.id,
+        type: input.type,
+        to: input.to.toLowerCase(),
+        subject: input.subject,
+        body: input.body,
+        status: 'PENDING',
+        attempts: 0,
+        provider: input.provider,
+        providerMessageId: null,
+        lastError: null,
+        dedupeKey: input.dedupeKey,
+        nextAttemptAt: leaseEnd,
+        createdAt: now,
+        updatedAt: now,
+      };
       return { notification: toNotification(row), created: true, claimed: true };
     }
     // Seen before (a redelivered event): the caller may send it only if it is still due and unleased.

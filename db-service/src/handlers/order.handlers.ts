@@ -1,7 +1,7 @@
 import { ConflictError, InsufficientStockError, NotFoundError, ValidationError, type ErrorDetail } from '@mart/common';
 import type { mart } from '@mart/proto';
 import type { Db } from '../database.ts';
-import { OrderStatus, type Prisma } from '../generated/prisma/client.ts';
+import { OrderStatus, type Order, type Prisma } from '../generated/prisma/client.ts';
 import { pageWindow, type Handlers } from '../handler.ts';
 import { lockOrder, moveOrder, toOrder, toProtoStatus, withItems, type Address, type OrderRow } from './order.states.ts';
 
@@ -178,24 +178,44 @@ export const orderHandlers: Handlers = {
         unitPriceCents: line.product.priceCents,
       }))
       .sort((a, b) => (a.productId < b.productId ? -1 : 1));
-    // Plain inserts, and the reply built from what was written: no reading back inside the transaction.
-    const row = await db.order.create({
-      data: {
-        id: input.id,
-        customerId: input.customerId,
-        totalCents: priced.totalCents,
-        currency: priced.currency,
-        shippingAddress: { ...address },
-        idempotencyKey,
-        // One clock for both, so expiresAt is exactly createdAt + the hold time.
-        createdAt: now,
-        expiresAt: new Date(now.getTime() + ttlSeconds * 1000),
-      },
-    });
-    await db.orderItem.createMany({ data: items.map((item) => ({ orderId: row.id, ...item })) });
-    await db.reservation.createMany({
-      data: lines.map((line) => ({ orderId: row.id, productId: line.productId, quantity: line.quantity })),
-    });
+    // One statement writes the order, its lines and its reservations, and the reply is built from
+    // what was written: no reading back inside the transaction.
+    const expiresAt = new Date(now.getTime() + ttlSeconds * 1000); // one clock: createdAt + the hold time
+    const productIds = items.map((item) => item.productId);
+    const quantities = items.map((item) => item.quantity);
+    await db.$executeRaw`
+      WITH placed AS (
+        INSERT INTO orders (id, customer_id, status, total_cents, currency, shipping_address, idempotency_key, expires_at, created_at, updated_at)
+        VALUES (${input.id}::uuid, ${input.customerId}::uuid, 'PENDING_PAYMENT', ${priced.totalCents}, ${priced.currency},
+                ${JSON.stringify(address)}::jsonb, ${idempotencyKey}, ${expiresAt}, ${now}, ${now})
+        RETURNING id
+      ), lines AS (
+        INSERT INTO order_items (id, order_id, product_id, sku, name, quantity, unit_price_cents)
+        SELECT gen_random_uuid(), placed.id, line.product_id, line.sku, line.name, line.quantity, line.unit_price_cents
+        FROM placed, unnest(${productIds}::uuid[], ${items.map((item) => item.sku)}::text[], ${items.map((item) => item.name)}::text[],
+                            ${quantities}::int[], ${items.map((item) => item.unitPriceCents)}::int[])
+             AS line(product_id, sku, name, quantity, unit_price_cents)
+      )
+      INSERT INTO reservations (id, order_id, product_id, quantity, status, created_at, updated_at)
+      SELECT gen_random_uuid(), placed.id, line.product_id, line.quantity, 'RESERVED', ${now}, ${now}
+      FROM placed, unnest(${productIds}::uuid[], ${quantities}::int[]) AS line(product_id, quantity)`;
+    const row: Order = {
+      id: input.id,
+      customerId: input.customerId,
+      status: OrderStatus.PENDING_PAYMENT,
+      totalCents: priced.totalCents,
+      currency: priced.currency,
+      shippingAddress: { ...address },
+      idempotencyKey,
+      expiresAt,
+      paidAt: null,
+      shippedAt: null,
+      deliveredAt: null,
+      cancelledAt: null,
+      refundedAt: null,
+      createdAt: now,
+      updatedAt: now,
+    };
     const order = toOrder({ ...row, items });
     emit('order.placed', { order, customerEmail: email });
     expireOrdersAt(row.expiresAt);

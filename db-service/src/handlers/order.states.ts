@@ -113,15 +113,19 @@ async function moveStock(orderId: string, move: StockMove, { db, emit }: Handler
   const reason = `order ${orderId} ${move.reason}`;
   for (const reservation of reservations) {
     const delta = move.onHand * reservation.quantity;
+    // One statement: the stock row and, for every change of on hand (not only the manual ones),
+    // its line in the audit trail.
     const [row] = await db.$queryRaw<InventoryItem[]>`
-      UPDATE inventory_items
-      SET on_hand = on_hand + ${delta}, reserved = reserved + ${move.reserved * reservation.quantity}, updated_at = now()
-      WHERE product_id = ${reservation.productId}::uuid
-      RETURNING product_id::text AS "productId", on_hand AS "onHand", reserved, updated_at AS "updatedAt"`;
-    // The audit trail records every change of on hand, not only the manual ones.
-    if (delta !== 0) {
-      await db.inventoryAdjustment.create({ data: { productId: reservation.productId, delta, reason, onHandAfter: row!.onHand } });
-    }
+      WITH item AS (
+        UPDATE inventory_items
+        SET on_hand = on_hand + ${delta}, reserved = reserved + ${move.reserved * reservation.quantity}, updated_at = now()
+        WHERE product_id = ${reservation.productId}::uuid
+        RETURNING product_id, on_hand, reserved, updated_at
+      ), audit AS (
+        INSERT INTO inventory_adjustments (id, product_id, delta, reason, on_hand_after, created_at)
+        SELECT gen_random_uuid(), product_id, ${delta}, ${reason}, on_hand, now() FROM item WHERE ${delta} <> 0
+      )
+      SELECT product_id::text AS "productId", on_hand AS "onHand", reserved, updated_at AS "updatedAt" FROM item`;
     emit('inventory.stock-changed', {
       stock: {
         productId: row!.productId,
@@ -134,7 +138,9 @@ async function moveStock(orderId: string, move: StockMove, { db, emit }: Handler
     });
   }
   if (reservations.length > 0) {
-    await db.reservation.updateMany({ where: { id: { in: reservations.map((r) => r.id) } }, data: { status: move.to } });
+    await db.$executeRaw`
+      UPDATE reservations SET status = ${move.to}::"ReservationStatus", updated_at = now()
+      WHERE id = ANY(${reservations.map((r) => r.id)}::uuid[])`;
   }
 }
 

@@ -132,12 +132,12 @@ async function openRefund(
  * becomes PAID (and its stock is committed). An order that can no longer be paid (cancelled,
  * expired, or paid by another payment) gets its money back instead.
  */
-async function settleOrder(payment: PaymentWithOwner, context: HandlerContext): Promise<void> {
+async function settleOrder(payment: PaymentWithOwner, context: HandlerContext): Promise<PaymentWithOwner> {
   const order = await lockOrder(context.db, payment.orderId);
   if (!order) throw new NotFoundError(`Order ${payment.orderId} not found`);
   if (order.status === OrderStatus.PENDING_PAYMENT) {
     await moveOrder(order, OrderStatus.PAID, context);
-    return;
+    return payment;
   }
   const refund = await openRefund(context.db, payment, {
     id: randomUUID(),
@@ -146,6 +146,7 @@ async function settleOrder(payment: PaymentWithOwner, context: HandlerContext): 
   });
   const current = await context.db.payment.findUniqueOrThrow({ where: { id: payment.id }, include: withOwner });
   context.emit('payment.refund-requested', { payment: toPayment(current), refund: toRefund(refund) });
+  return current;
 }
 
 /** A fully refunded payment's order is REFUNDED and its stock returns, unless it already shipped or was never paid. */
@@ -240,9 +241,10 @@ export const paymentHandlers: Handlers = {
     };
     const updated = await db.payment.update({ where: { id: row.id }, data, include: withOwner });
     emit('payment.status-changed', { payment: toPayment(updated), from: statusToProto[row.status] });
-    if (status === 'SUCCEEDED') await settleOrder(updated, context);
+    // Settling may open a refund, and then returns the payment as it is now.
+    if (status === 'SUCCEEDED') return toPayment(await settleOrder(updated, context));
     if (status === 'REFUNDED') await orderRefunded(updated, context);
-    return toPayment(await db.payment.findUniqueOrThrow({ where: { id: row.id }, include: withOwner }));
+    return toPayment(updated);
   },
 
   'payment.request-refund': async (input, { db }) => {
