@@ -271,10 +271,19 @@ export const productHandlers: Handlers = {
   },
 
   'product.get': async (input, { db }) => {
-    const row = await db.product.findUnique({ where: { id: input.id }, include: { inventory: true } });
+    // The hottest read, in plain SQL: Prisma's query interpreter was a fifth of db-service's CPU per read.
+    const [row] = uuidPattern.test(input.id)
+      ? await db.$queryRaw<ProductRow[]>`
+          SELECT p.id::text AS id, p.sku, p.name, p.description, p.price_cents AS "priceCents", p.currency::text AS currency,
+                 p.brand_id::text AS "brandId", p.category_id::text AS "categoryId", p.active,
+                 p.created_at AS "createdAt", p.updated_at AS "updatedAt",
+                 GREATEST(0, COALESCE(i.on_hand - i.reserved, 0))::int AS available
+          FROM products p LEFT JOIN inventory_items i ON i.product_id = p.id
+          WHERE p.id = ${input.id}::uuid`
+      : [];
     // An inactive product does not exist for callers who may not see it.
     if (!row || (!row.active && !input.includeInactive)) throw new NotFoundError(`Product ${input.id} not found`);
-    return toProduct(withAvailability(row));
+    return toProduct(row);
   },
 
   'product.import': async (input, { db, emit }) => {
