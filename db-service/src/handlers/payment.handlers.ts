@@ -6,7 +6,7 @@ import {
   type Payment,
   type PaymentProvider,
   type PaymentStatus,
-  type Prisma,
+  Prisma,
   type Refund,
   type RefundStatus,
 } from '../generated/prisma/client.ts';
@@ -155,15 +155,47 @@ async function orderRefunded(payment: PaymentWithOwner, context: HandlerContext)
   if (order?.status === OrderStatus.PAID) await moveOrder(order, OrderStatus.REFUNDED, context);
 }
 
-/** Locks the payment named by id (or else by the provider's id) for the rest of the transaction. */
+/**
+ * Locks the payment named by id (or else by the provider's id) for the rest of the transaction,
+ * and reads it with its owner and refunds in the same statement: Prisma cannot lock a row, and
+ * a lock followed by a read was two round trips on every payment change.
+ */
 async function lockPayment(db: Db, input: { id?: string | null; providerPaymentId?: string | null }): Promise<PaymentWithOwner> {
-  const [locked] = input.id
-    ? await db.$queryRaw<{ id: string }[]>`SELECT id FROM payments WHERE id = ${input.id}::uuid FOR UPDATE`
+  const where = input.id
+    ? Prisma.sql`p.id = ${input.id}::uuid`
     : input.providerPaymentId
-      ? await db.$queryRaw<{ id: string }[]>`SELECT id FROM payments WHERE provider_payment_id = ${input.providerPaymentId} FOR UPDATE`
-      : [];
-  if (!locked) throw new NotFoundError(`Payment ${input.id ?? input.providerPaymentId ?? ''} not found`);
-  return db.payment.findUniqueOrThrow({ where: { id: locked.id }, include: withOwner });
+      ? Prisma.sql`p.provider_payment_id = ${input.providerPaymentId}`
+      : undefined;
+  const [row] = where
+    ? await db.$queryRaw<(Payment & { customerId: string; refunds: RefundJson[] })[]>`
+        SELECT p.id::text AS id, p.order_id::text AS "orderId", p.amount_cents AS "amountCents", p.currency,
+               p.provider::text AS provider, p.provider_payment_id AS "providerPaymentId", p.status::text AS status,
+               p.failure_reason AS "failureReason", p.refunded_cents AS "refundedCents", p.created_at AS "createdAt",
+               p.updated_at AS "updatedAt", o.customer_id::text AS "customerId",
+               COALESCE((SELECT json_agg(json_build_object(
+                   'id', r.id, 'paymentId', r.payment_id, 'amountCents', r.amount_cents, 'reason', r.reason, 'status', r.status,
+                   'providerRefundId', r.provider_refund_id, 'failureReason', r.failure_reason, 'actorId', r.actor_id,
+                   'createdAt', r.created_at, 'updatedAt', r.updated_at) ORDER BY r.created_at, r.id)
+                 FROM refunds r WHERE r.payment_id = p.id), '[]'::json) AS refunds
+        FROM payments p JOIN orders o ON o.id = p.order_id
+        WHERE ${where} FOR UPDATE OF p`
+    : [];
+  if (!row) throw new NotFoundError(`Payment ${input.id ?? input.providerPaymentId ?? ''} not found`);
+  const { customerId, refunds, ...payment } = row;
+  return {
+    ...payment,
+    order: { customerId },
+    refunds: refunds.map((refund) => ({ ...refund, createdAt: new Date(refund.createdAt), updatedAt: new Date(refund.updatedAt) })),
+  };
+}
+
+/** A refund as json_build_object gives it: timestamps are strings. */
+type RefundJson = Omit<Refund, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };
+
+/** The payment after `update` (one UPDATE … RETURNING); its owner and refunds are unchanged by it. */
+async function updatePayment(db: Db, locked: PaymentWithOwner, data: Prisma.PaymentUpdateInput): Promise<PaymentWithOwner> {
+  const updated = await db.payment.update({ where: { id: locked.id }, data });
+  return { ...updated, order: locked.order, refunds: locked.refunds };
 }
 
 function checkedProviderPaymentId(row: Payment, providerPaymentId: string | null | undefined): string | undefined {
@@ -178,19 +210,33 @@ export const paymentHandlers: Handlers = {
   'payment.create': async (input, { db, now }) => {
     const provider = providerFromProto[input.provider];
     if (!provider) throw new ValidationError([{ path: 'provider', message: 'is required' }]);
-    // The order row lock makes concurrent attempts for one order take turns, so the check below
-    // sees every earlier attempt: at most one payment is ever in flight or succeeded.
-    const [order] = await db.$queryRaw<{ customerId: string; status: string; totalCents: number; currency: string; expiresAt: Date }[]>`
-      SELECT customer_id AS "customerId", status::text AS status, total_cents AS "totalCents", currency, expires_at AS "expiresAt"
-      FROM orders WHERE id = ${input.orderId}::uuid FOR UPDATE`;
+    // The order row lock makes concurrent attempts for one order take turns, so the payment read
+    // with it sees every earlier attempt: at most one payment is ever in flight or succeeded.
+    const [order] = await db.$queryRaw<
+      {
+        customerId: string;
+        status: string;
+        totalCents: number;
+        currency: string;
+        expiresAt: Date;
+        activeId: string | null;
+        activeStatus: string | null;
+      }[]
+    >`
+      SELECT o.customer_id::text AS "customerId", o.status::text AS status, o.total_cents AS "totalCents", o.currency,
+             o.expires_at AS "expiresAt", active.id::text AS "activeId", active.status::text AS "activeStatus"
+      FROM orders o
+      LEFT JOIN LATERAL (
+        SELECT p.id, p.status FROM payments p
+        WHERE p.order_id = o.id AND p.status IN ('SUCCEEDED', 'PROCESSING') ORDER BY p.status = 'SUCCEEDED' DESC LIMIT 1
+      ) active ON true
+      WHERE o.id = ${input.orderId}::uuid FOR UPDATE OF o`;
     if (!order || order.customerId !== input.customerId) throw new NotFoundError(`Order ${input.orderId} not found`);
     if (order.status === 'PAID') throw new ConflictError(`Order ${input.orderId} is already paid`);
     if (order.status !== 'PENDING_PAYMENT') throw new InvalidStateError(`Order ${input.orderId} is ${order.status} and cannot be paid`);
     if (order.expiresAt <= now) throw new InvalidStateError(`Order ${input.orderId} has expired`);
-
-    const active = await db.payment.findFirst({ where: { orderId: input.orderId, status: { in: ['SUCCEEDED', 'PROCESSING'] } } });
-    if (active?.status === 'SUCCEEDED') throw new ConflictError(`Order ${input.orderId} is already paid (payment ${active.id})`);
-    if (active) throw new ConflictError(`Payment ${active.id} for order ${input.orderId} is still processing`);
+    if (order.activeStatus === 'SUCCEEDED') throw new ConflictError(`Order ${input.orderId} is already paid (payment ${order.activeId})`);
+    if (order.activeId) throw new ConflictError(`Payment ${order.activeId} for order ${input.orderId} is still processing`);
 
     const row = await db.payment.create({
       data: {
@@ -201,16 +247,15 @@ export const paymentHandlers: Handlers = {
         provider,
         status: input.confirmNow ? 'PROCESSING' : 'REQUIRES_PAYMENT',
       },
-      include: withOwner,
     });
-    return toPayment(row);
+    return toPayment({ ...row, order: { customerId: order.customerId }, refunds: [] });
   },
 
   'payment.attach-provider-payment': async (input, { db }) => {
     const row = await lockPayment(db, { id: input.id });
     const providerPaymentId = checkedProviderPaymentId(row, input.providerPaymentId);
     if (!providerPaymentId) return toPayment(row);
-    return toPayment(await db.payment.update({ where: { id: row.id }, data: { providerPaymentId }, include: withOwner }));
+    return toPayment(await updatePayment(db, row, { providerPaymentId }));
   },
 
   'payment.record-outcome': async (input, context) => {
@@ -231,7 +276,7 @@ export const paymentHandlers: Handlers = {
     // second finds the status already set (or moved on) and changes nothing, emitting nothing.
     if (!canMove(row.status, status)) {
       if (!providerPaymentId) return toPayment(row);
-      return toPayment(await db.payment.update({ where: { id: row.id }, data: { providerPaymentId }, include: withOwner }));
+      return toPayment(await updatePayment(db, row, { providerPaymentId }));
     }
     const data: Prisma.PaymentUpdateInput = {
       status,
@@ -239,7 +284,7 @@ export const paymentHandlers: Handlers = {
       ...(status === 'REFUNDED' ? { refundedCents: row.amountCents } : {}),
       ...(providerPaymentId ? { providerPaymentId } : {}),
     };
-    const updated = await db.payment.update({ where: { id: row.id }, data, include: withOwner });
+    const updated = await updatePayment(db, row, data);
     emit('payment.status-changed', { payment: toPayment(updated), from: statusToProto[row.status] });
     // Settling may open a refund, and then returns the payment as it is now.
     if (status === 'SUCCEEDED') return toPayment(await settleOrder(updated, context));
