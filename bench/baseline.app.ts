@@ -20,7 +20,7 @@ const getProduct = productHandlers['product.get']!;
 const listProducts = productHandlers['product.list']!;
 
 const context = (): HandlerContext =>
-  queryContext(prisma, { commandId: '', requestId: undefined, deadline: Date.now() + 10_000 }, 'product.get');
+  queryContext(prisma, { commandId: '', requestId: undefined, deadline: Date.now() + 10_000 }, 'product.get', { emailLeaseSeconds: 120 });
 
 const app = express();
 app.disable('x-powered-by');

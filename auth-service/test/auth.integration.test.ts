@@ -24,7 +24,7 @@ describe('refresh-token handlers (real PostgreSQL)', function () {
   function apply<N extends CommandName>(name: N, input: Partial<CommandInput<N>>) {
     const handler = authHandlers[name] as (input: unknown, context: HandlerContext) => Promise<unknown>;
     const meta: CommandMeta = { commandId: randomUUID(), requestId: undefined, deadline: Date.now() + 10_000 };
-    return prisma.$transaction((db) => handler(input, mutationContext(db, meta).context));
+    return prisma.$transaction((db) => handler(input, mutationContext(db, meta, { emailLeaseSeconds: 120 }).context));
   }
 
   async function issue(token: string, familyId = randomUUID()) {

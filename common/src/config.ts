@@ -49,6 +49,13 @@ export const httpServiceConfigSchema = baseConfigSchema.extend({
   AUTH_AUDIENCE: z.string().default('mart'),
 });
 
+/**
+ * NOTIFICATION_LEASE_SECONDS: how long a sender holds an email before another may try it (it must
+ * exceed a send's duration). db-service leases each email it queues to the event's consumer for
+ * this long; notification-service's retry job claims for as long.
+ */
+export const notificationLeaseSeconds = z.coerce.number().int().min(5).max(3600).default(120);
+
 export type BaseConfig = z.infer<typeof baseConfigSchema>;
 export type HttpServiceConfig = z.infer<typeof httpServiceConfigSchema>;
 

@@ -13,7 +13,7 @@ import {
 import { commands, events, type CommandName, type EventName, type EventPayload } from '@mart/proto';
 import { Prisma, type Db, type PrismaClient } from './database.ts';
 import { toAppError } from './database.errors.ts';
-import type { Handler, HandlerContext, Handlers } from './handler.ts';
+import type { Handler, HandlerContext, HandlerSettings, Handlers } from './handler.ts';
 
 interface OutboxRow {
   eventId: string;
@@ -50,20 +50,21 @@ interface Applied {
 }
 
 /** A query handler's context: it reads, and may not ask for anything to change. */
-export function queryContext(db: Db, meta: CommandMeta, name: string): HandlerContext {
+export function queryContext(db: Db, meta: CommandMeta, name: string, settings: HandlerSettings): HandlerContext {
   const refuse = () => {
     throw new Error(`query ${name} cannot change anything`);
   };
-  return { db, meta, now: new Date(), emit: refuse, expireOrdersAt: refuse };
+  return { db, meta, now: new Date(), settings, emit: refuse, expireOrdersAt: refuse };
 }
 
 /** A handler's context inside a transaction, and what it asked for there (events, expiry times). */
-export function mutationContext(tx: Prisma.TransactionClient, meta: CommandMeta) {
+export function mutationContext(tx: Prisma.TransactionClient, meta: CommandMeta, settings: HandlerSettings) {
   const written = { events: [] as OutboxRow[], ordersDueAt: [] as Date[] };
   const context: HandlerContext = {
     db: tx,
     meta,
     now: new Date(),
+    settings,
     emit: (event, payload) => written.events.push(encodeEvent(event, payload, meta)),
     expireOrdersAt: (at) => written.ordersDueAt.push(at),
   };
@@ -119,16 +120,17 @@ const transactionOptions = { maxWait: 5000, timeout: 15_000 };
 export function createCommandExecutor(options: {
   prisma: PrismaClient;
   handlers: Handlers;
+  settings: HandlerSettings;
   logger: Logger;
   /** Called after a commit that wrote events: the outbox relay publishes them. */
   onEventsWritten(): void;
   /** Called after a commit with the expiry time of each order placed. */
   ordersDueAt(at: Date): void;
 }): CommandExecutor {
-  const { prisma, handlers, logger } = options;
+  const { prisma, handlers, settings, logger } = options;
 
   async function query({ name, request, meta }: DecodedCommand): Promise<EncodedReply> {
-    return encodeReply(name, await handlerOf(name)(request as never, queryContext(prisma, meta, name)));
+    return encodeReply(name, await handlerOf(name)(request as never, queryContext(prisma, meta, name, settings)));
   }
 
   /** Claims the command id, applies the handler and stores its reply and events, all in `tx`. */
@@ -141,7 +143,7 @@ export function createCommandExecutor(options: {
       const done = await tx.processedCommand.findUniqueOrThrow({ where: { id: meta.commandId } });
       return { replayed: true, events: 0, ordersDueAt: [], reply: { status: done.ok ? 'ok' : 'error', body: done.reply } };
     }
-    const { context, written } = mutationContext(tx, meta);
+    const { context, written } = mutationContext(tx, meta, settings);
     const reply = encodeReply(name, await handlerOf(name)(request as never, context));
     await writeOutbox(tx, written.events, { commandId: meta.commandId, body: reply.body });
     return { replayed: false, events: written.events.length, ordersDueAt: written.ordersDueAt, reply };

@@ -1,4 +1,4 @@
-import { baseConfigSchema, z } from '@mart/common';
+import { baseConfigSchema, notificationLeaseSeconds, z } from '@mart/common';
 
 export const dbServiceConfigSchema = baseConfigSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(8011),
@@ -10,6 +10,7 @@ export const dbServiceConfigSchema = baseConfigSchema.extend({
   // Processed-command records answer retries; a retry older than this is treated as new.
   PROCESSED_COMMAND_RETENTION_HOURS: z.coerce.number().int().min(1).default(72),
   KAFKA_GROUP_ID: z.string().default('db-service'),
+  NOTIFICATION_LEASE_SECONDS: notificationLeaseSeconds,
 });
 
 export type DbServiceConfig = z.infer<typeof dbServiceConfigSchema>;

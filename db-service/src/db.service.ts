@@ -41,10 +41,12 @@ export async function startDbService(config: DbServiceConfig): Promise<RunningDb
   const producer = createProducer(kafka);
   await retryUntil('connecting to Kafka', logger, () => producer.connect());
   const relay = new OutboxRelay({ prisma, producer, logger });
-  const expiry = orderExpiryAlarm({ prisma, logger });
+  const settings = { emailLeaseSeconds: config.NOTIFICATION_LEASE_SECONDS };
+  const expiry = orderExpiryAlarm({ prisma, settings, logger });
   const executor = createCommandExecutor({
     prisma,
     handlers: allHandlers(instance),
+    settings,
     logger,
     onEventsWritten: () => relay.kick(),
     ordersDueAt: (at) => expiry.wake(at),

@@ -1,11 +1,21 @@
-import { mart, type EventMessage } from '@mart/proto';
+import { mart } from '@mart/proto';
+
+// The emails Mart sends, written by db-service in the transaction of the change they tell of
+// (see queueEmail in handlers/notification.handlers.ts); notification-service only delivers them.
 
 /** One email to send, before it has a record. `type` names the template (and filters GET /notifications). */
 export interface EmailDraft {
   type: string;
+  /** The id of what it is about (an order, a customer): with the type, it is queued once. */
+  about: string;
   to: string;
   subject: string;
   body: string;
+}
+
+interface OrderNews {
+  order: mart.order.IOrder;
+  customerEmail: string;
 }
 
 type Order = mart.order.IOrder;
@@ -48,22 +58,22 @@ function letter(...paragraphs: string[]): string {
   return ['Hello,', ...paragraphs, 'Thank you for shopping at Mart.'].join('\n\n');
 }
 
-export function welcomeEmail(event: EventMessage<'customer.registered'>): EmailDraft | undefined {
-  const customer = event.customer;
-  if (!customer?.email) return undefined;
+export function welcomeEmail(customer: mart.customer.ICustomer): EmailDraft | undefined {
+  if (!customer.id || !customer.email) return undefined;
   return {
     type: 'customer.welcome',
+    about: customer.id,
     to: customer.email,
     subject: 'Welcome to Mart',
     body: letter(`Your Mart account for ${customer.email} is ready${customer.name ? `, ${customer.name}` : ''}.`),
   };
 }
 
-export function orderPlacedEmail(event: EventMessage<'order.placed'>): EmailDraft | undefined {
-  const { order, customerEmail } = event;
-  if (!order?.id || !customerEmail) return undefined;
+export function orderPlacedEmail({ order, customerEmail }: OrderNews): EmailDraft | undefined {
+  if (!order.id || !customerEmail) return undefined;
   return {
     type: 'order.placed',
+    about: order.id,
     to: customerEmail,
     subject: `We received your order ${orderNumber(order.id)}`,
     body: letter(
@@ -75,14 +85,15 @@ export function orderPlacedEmail(event: EventMessage<'order.placed'>): EmailDraf
 }
 
 /** The email for an order's new status; undefined for the statuses that send none. */
-export function orderStatusEmail(event: EventMessage<'order.status-changed'>): EmailDraft | undefined {
-  const { order, customerEmail } = event;
-  if (!order?.id || !customerEmail) return undefined;
+export function orderStatusEmail({ order, customerEmail }: OrderNews): EmailDraft | undefined {
+  if (!order.id || !customerEmail) return undefined;
   const number = orderNumber(order.id);
+  const about = order.id;
   switch (order.status) {
     case OrderStatus.ORDER_STATUS_PAID:
       return {
         type: 'order.paid',
+        about,
         to: customerEmail,
         subject: `Payment received for your order ${number}`,
         body: letter('We received your payment. Your order is being prepared for shipping.', orderSummary(order)),
@@ -90,6 +101,7 @@ export function orderStatusEmail(event: EventMessage<'order.status-changed'>): E
     case OrderStatus.ORDER_STATUS_SHIPPED:
       return {
         type: 'order.shipped',
+        about,
         to: customerEmail,
         subject: `Your order ${number} has shipped`,
         body: letter('Your order is on its way.', orderSummary(order)),
@@ -97,6 +109,7 @@ export function orderStatusEmail(event: EventMessage<'order.status-changed'>): E
     case OrderStatus.ORDER_STATUS_REFUNDED:
       return {
         type: 'order.refunded',
+        about,
         to: customerEmail,
         subject: `Your order ${number} has been refunded`,
         body: letter(

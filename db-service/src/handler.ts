@@ -2,11 +2,18 @@ import { ValidationError, type CommandMeta } from '@mart/common';
 import type { CommandInput, CommandName, CommandResult, EventName, EventPayload } from '@mart/proto';
 import type { Db } from './database.ts';
 
+/** What db-service's configuration tells its handlers. */
+export interface HandlerSettings {
+  /** How long a queued email is its event consumer's to send before the retry job may (NOTIFICATION_LEASE_SECONDS). */
+  emailLeaseSeconds: number;
+}
+
 export interface HandlerContext {
   /** The transaction of this command (mutations) or the client (queries). */
   db: Db;
   meta: CommandMeta;
   now: Date;
+  settings: HandlerSettings;
   /** Records a domain event in the outbox, in the command's transaction (mutations only). */
   emit<E extends EventName>(name: E, payload: EventPayload<E>): void;
   /** Asks db-service to cancel unpaid orders at `at`, once this transaction commits (mutations only). */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Alarm, type Clock, type Logger } from '@mart/common';
 import { mutationContext, writeOutbox } from './command.executor.ts';
 import type { PrismaClient } from './database.ts';
+import type { HandlerSettings } from './handler.ts';
 import { OrderStatus } from './generated/prisma/client.ts';
 import { moveOrder, type LockedOrder } from './handlers/order.states.ts';
 
@@ -15,7 +16,7 @@ const lockedRetryMs = 1000;
  * transaction as any command (the order and its stock change together, the emails follow from
  * the outbox). Returns when the next pending order expires, or null when none is pending.
  */
-export async function expireDueOrders(prisma: PrismaClient, now: Date): Promise<Date | null> {
+export async function expireDueOrders(prisma: PrismaClient, settings: HandlerSettings, now: Date): Promise<Date | null> {
   for (;;) {
     const expired = await prisma.$transaction(async (tx) => {
       // SKIP LOCKED: an order being paid or cancelled right now is left for the next run.
@@ -24,11 +25,11 @@ export async function expireDueOrders(prisma: PrismaClient, now: Date): Promise<
         WHERE status = 'PENDING_PAYMENT' AND expires_at <= ${now}
         ORDER BY expires_at LIMIT ${expiryBatchSize}
         FOR UPDATE SKIP LOCKED`;
-      const { context, written } = mutationContext(tx, {
-        commandId: randomUUID(),
-        requestId: undefined,
-        deadline: Number.POSITIVE_INFINITY,
-      });
+      const { context, written } = mutationContext(
+        tx,
+        { commandId: randomUUID(), requestId: undefined, deadline: Number.POSITIVE_INFINITY },
+        settings,
+      );
       for (const order of due) await moveOrder(order, OrderStatus.CANCELLED, { ...context, now });
       await writeOutbox(tx, written.events);
       return due.length;
@@ -46,12 +47,12 @@ export async function expireDueOrders(prisma: PrismaClient, now: Date): Promise<
  * at start, after a commit placed an order, and when the instance's share of the command
  * partitions changes (an instance that stopped may have been the one waiting for an order).
  */
-export function orderExpiryAlarm(options: { prisma: PrismaClient; logger: Logger; clock?: Clock }): Alarm {
+export function orderExpiryAlarm(options: { prisma: PrismaClient; settings: HandlerSettings; logger: Logger; clock?: Clock }): Alarm {
   const clock = options.clock;
   return new Alarm({
     name: 'order-expiry',
     logger: options.logger,
     ...(clock ? { clock } : {}),
-    work: () => expireDueOrders(options.prisma, new Date(clock?.now() ?? Date.now())),
+    work: () => expireDueOrders(options.prisma, options.settings, new Date(clock?.now() ?? Date.now())),
   });
 }

@@ -22,7 +22,14 @@ describe('command executor: commands that queued up together (real PostgreSQL)',
   const logger = createLogger('test', 'silent');
   let eventsWritten = 0;
   const executorWith = (handlers: Handlers) =>
-    createCommandExecutor({ prisma, handlers, logger, onEventsWritten: () => eventsWritten++, ordersDueAt: () => undefined });
+    createCommandExecutor({
+      prisma,
+      handlers,
+      settings: { emailLeaseSeconds: 120 },
+      logger,
+      onEventsWritten: () => eventsWritten++,
+      ordersDueAt: () => undefined,
+    });
 
   /**
    * brand.create, noting which transaction applied each brand: txid_current() is the id of the

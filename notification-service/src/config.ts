@@ -1,4 +1,4 @@
-import { httpServiceConfigSchema, z } from '@mart/common';
+import { httpServiceConfigSchema, notificationLeaseSeconds, z } from '@mart/common';
 
 // An empty variable (as copied from .env.example) means "not set".
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
@@ -22,8 +22,7 @@ export const notificationConfigSchema = httpServiceConfigSchema
     // Retry n waits NOTIFICATION_RETRY_BASE_SECONDS * 2^(n-1), at most NOTIFICATION_RETRY_MAX_SECONDS.
     NOTIFICATION_RETRY_BASE_SECONDS: z.coerce.number().int().min(1).default(30),
     NOTIFICATION_RETRY_MAX_SECONDS: z.coerce.number().int().min(1).default(3600),
-    // A sender holds an email this long; past it another sender may try (it must exceed a send's duration).
-    NOTIFICATION_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(120),
+    NOTIFICATION_LEASE_SECONDS: notificationLeaseSeconds,
   })
   .superRefine((config, context) => {
     const set = gmailVariables.filter((name) => config[name]);

@@ -22,7 +22,7 @@ const gmail: GmailSettings | undefined =
 
 const service = await runHttpService({
   service: 'notification-service',
-  description: `Customer emails sent in reaction to events, through ${gmail ? 'the Gmail API' : 'the local transport (the log; no Gmail credentials)'}.`,
+  description: `Delivers the emails db-service queues, through ${gmail ? 'the Gmail API' : 'the local transport (the log; no Gmail credentials)'}.`,
   config,
   routes: notificationRoutes,
   // One transport and one sender for the event handlers and the retries alike.
@@ -38,7 +38,7 @@ const service = await runHttpService({
     const retryAt = (at: Date) => retries.wake(at);
     const sender = notificationSender({ rpc, transport, logger, policy, from, retryAt });
     const retries = retryAlarm({ rpc, sender, logger });
-    return { events: notificationEvents({ rpc, transport, sender, logger, retryAt }), jobs: [retries] };
+    return { events: notificationEvents({ sender, logger, retryAt }), jobs: [retries] };
   },
 });
 stopOnSignals(service, service.runtime.logger);

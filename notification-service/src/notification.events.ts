@@ -1,53 +1,53 @@
-import { randomUUID } from 'node:crypto';
-import { type EventHandlers, type EventMeta, type Logger, type RpcClient } from '@mart/common';
+import { ValidationError, type EventHandlers, type Logger } from '@mart/common';
 import { mart, type CommandReply } from '@mart/proto';
-import type { MailTransport } from './mail.transport.ts';
 import type { NotificationSender } from './notification.sender.ts';
-import { orderPlacedEmail, orderStatusEmail, welcomeEmail, type EmailDraft } from './notification.templates.ts';
 
-type Rpc = Pick<RpcClient, 'call'>;
+type Notification = CommandReply<'notification.record-attempt'>;
 const Status = mart.notification.NotificationStatus;
 
+/** How many delivered email ids an instance remembers, to know a copy of an event it has handled. */
+const rememberedIds = 10_000;
+
 /**
- * The emails Mart sends in reaction to domain events. Each is stored once per event and type
- * (the dedupe key) and leased to this sender in the same command, then sent; a redelivered event
- * finds it stored (and sent, or leased to someone) already.
+ * Delivers the emails db-service queues. db-service writes each one, leased to the consumer of
+ * its notification.queued event, in the transaction of the change it tells of; here it is sent
+ * and the attempt recorded: one command per email.
+ *
+ * Before sending, the event's position is committed. The broker refuses that commit from a member
+ * that lost the partition in a rebalance, so of two instances that read the same event only the
+ * owner sends it, and a restarted consumer does not read it again. A copy of the event at a later
+ * offset (the outbox relay publishing again after a crash) is known by the ids this instance sent
+ * last. An instance that stops between the commit and the record leaves the email PENDING: the
+ * retry job sends it when the lease ends.
  */
 export function notificationEvents(deps: {
-  rpc: Rpc;
-  transport: MailTransport;
-  sender: Pick<NotificationSender, 'send' | 'leaseSeconds'>;
+  sender: Pick<NotificationSender, 'send'>;
   logger: Logger;
-  /** Told when an email is someone else's for now (a lease, maybe our own lost one): retried when it ends. */
+  /** Told when an email is left to its lease: the retry job looks again when it ends. */
   retryAt: (at: Date) => void;
 }): EventHandlers {
-  const { rpc, transport, sender, logger } = deps;
+  const { sender, logger } = deps;
+  const delivered = new Set<string>();
 
-  async function notify(meta: EventMeta, draft: EmailDraft | undefined, event: string): Promise<void> {
-    if (!draft) {
-      logger.debug({ event, eventId: meta.eventId }, 'no email for this event');
-      return;
-    }
-    // The dedupe key makes the email once; the command id is new on every delivery, because a
-    // stored reply replayed for a repeated id would hand the same lease out twice.
-    const { notification, claimed } = await rpc.call('notification.enqueue', {
-      id: randomUUID(),
-      ...draft,
-      provider: transport.provider,
-      dedupeKey: `${meta.eventId}:${draft.type}`,
-      leaseSeconds: sender.leaseSeconds,
-    });
-    if (!notification) return;
-    // A decoded nested message carries every field (proto3 defaults), whatever its declared type says.
-    if (claimed) await sender.send(notification as CommandReply<'notification.record-attempt'>);
-    else if (notification.status === Status.NOTIFICATION_STATUS_PENDING && notification.nextAttemptAt) {
-      deps.retryAt(new Date(notification.nextAttemptAt));
-    }
+  function remember(id: string): void {
+    delivered.add(id);
+    if (delivered.size > rememberedIds) delivered.delete(delivered.values().next().value!);
   }
 
   return {
-    'customer.registered': (event, meta) => notify(meta, welcomeEmail(event), 'customer.registered'),
-    'order.placed': (event, meta) => notify(meta, orderPlacedEmail(event), 'order.placed'),
-    'order.status-changed': (event, meta) => notify(meta, orderStatusEmail(event), 'order.status-changed'),
+    'notification.queued': async ({ notification }, meta) => {
+      if (!notification?.id) throw new ValidationError([{ path: 'notification.id', message: 'is required' }]);
+      if (notification.status !== Status.NOTIFICATION_STATUS_PENDING || delivered.has(notification.id)) {
+        logger.debug({ notificationId: notification.id, eventId: meta.eventId }, 'email already handled');
+        return;
+      }
+      if (!(await meta.claim())) {
+        if (notification.nextAttemptAt) deps.retryAt(new Date(notification.nextAttemptAt));
+        return;
+      }
+      remember(notification.id);
+      // A decoded nested message carries every field (proto3 defaults), whatever its declared type says.
+      await sender.send(notification as Notification);
+    },
   };
 }

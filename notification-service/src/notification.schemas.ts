@@ -11,7 +11,10 @@ export const notificationSchema = z
     body: z.string().openapi({ description: 'Plain text, as sent' }),
     status: z.enum(notificationStatuses),
     attempts: z.number().int(),
-    provider: z.string().openapi({ description: 'gmail, or local when no Gmail credentials are configured' }),
+    provider: z
+      .string()
+      .nullable()
+      .openapi({ description: 'The transport of the last attempt: gmail, or local without Gmail credentials; null before the first' }),
     providerMessageId: z.string().optional(),
     lastError: z.string().optional(),
     nextAttemptAt: z.string().optional().openapi({ format: 'date-time', description: 'When a PENDING email is tried again' }),

@@ -65,11 +65,11 @@ export function notificationSender(deps: {
       const nextAttemptAt = new Date(now().getTime() + retryDelaySeconds(attempt, policy) * 1000);
       logger.warn({ err: error, notificationId: id, attempt, giveUp, ...(giveUp ? {} : { nextAttemptAt }) }, 'sending an email failed');
       const retry = giveUp ? {} : { nextAttemptAt: nextAttemptAt.toISOString() };
-      await record({ id, sent: false, error: (error as Error).message.slice(0, 500), giveUp, ...retry });
+      await record({ id, provider: transport.provider, sent: false, error: (error as Error).message.slice(0, 500), giveUp, ...retry });
       if (!giveUp) deps.retryAt?.(nextAttemptAt);
       return;
     }
-    await record({ id, sent: true, providerMessageId });
+    await record({ id, provider: transport.provider, sent: true, providerMessageId });
     logger.info({ notificationId: id, type: notification.type, provider: transport.provider, providerMessageId }, 'email sent');
   }
 
@@ -81,7 +81,7 @@ export function notificationSender(deps: {
     return true;
   }
 
-  return { send, deliver, leaseSeconds: policy.leaseSeconds };
+  return { send, deliver };
 }
 
 export type NotificationSender = ReturnType<typeof notificationSender>;

@@ -27,7 +27,7 @@ export function toNotificationDto(notification: Notification): NotificationDto {
     body: notification.body,
     status: statusName(notification.status),
     attempts: notification.attempts,
-    provider: notification.provider,
+    provider: notification.provider ?? null,
     ...(notification.providerMessageId ? { providerMessageId: notification.providerMessageId } : {}),
     ...(notification.lastError ? { lastError: notification.lastError } : {}),
     ...(notification.nextAttemptAt ? { nextAttemptAt: notification.nextAttemptAt } : {}),

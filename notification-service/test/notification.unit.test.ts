@@ -6,7 +6,6 @@ import { buildRfc2822Message, encodeHeaderText, toGmailRaw } from '../src/email.
 import type { MailTransport } from '../src/mail.transport.ts';
 import { notificationEvents } from '../src/notification.events.ts';
 import { notificationSender, retryAlarm, retryDelaySeconds, type RetryPolicy } from '../src/notification.sender.ts';
-import { formatMoney, orderStatusEmail } from '../src/notification.templates.ts';
 
 const Status = mart.notification.NotificationStatus;
 
@@ -92,7 +91,7 @@ describe('email retries', () => {
     const sender = notificationSender({ rpc, transport: failing, logger, policy, from: 'Mart <shop@mart.test>', now, retryAt });
     expect(await sender.deliver('n1')).to.equal(true);
     expect(recorded).to.deep.equal([
-      { id: 'n1', sent: false, error: 'Gmail says 503', giveUp: false, nextAttemptAt: '2026-11-22T10:01:00.000Z' },
+      { id: 'n1', provider: 'gmail', sent: false, error: 'Gmail says 503', giveUp: false, nextAttemptAt: '2026-11-22T10:01:00.000Z' },
     ]);
     expect(wakeUps).to.deep.equal(['2026-11-22T10:01:00.000Z']);
     expect(await sender.deliver('n1')).to.equal(false);
@@ -102,7 +101,7 @@ describe('email retries', () => {
   it('gives up after the last allowed attempt', async () => {
     const { rpc, recorded } = fakeDb(4);
     await notificationSender({ rpc, transport: failing, logger, policy, from: 'm@mart.test', now }).deliver('n1');
-    expect(recorded).to.deep.equal([{ id: 'n1', sent: false, error: 'Gmail says 503', giveUp: true }]);
+    expect(recorded).to.deep.equal([{ id: 'n1', provider: 'gmail', sent: false, error: 'Gmail says 503', giveUp: true }]);
   });
 
   it('records SENT with the provider id, retrying that record while db-service is briefly away', async () => {
@@ -118,7 +117,7 @@ describe('email retries', () => {
     const transport: MailTransport = { provider: 'gmail', send: async (message) => (sent.push(message.to), { providerMessageId: 'gm-1' }) };
     await notificationSender({ rpc: flaky as never, transport, logger, policy, from: 'm@mart.test', now }).deliver('n1');
     expect(sent).to.deep.equal(['ana@example.com']);
-    expect(recorded).to.deep.equal([{ id: 'n1', sent: true, providerMessageId: 'gm-1' }]);
+    expect(recorded).to.deep.equal([{ id: 'n1', provider: 'gmail', sent: true, providerMessageId: 'gm-1' }]);
   });
 });
 
@@ -153,72 +152,53 @@ describe('email retries on time (fake clock)', () => {
   });
 });
 
-describe('emails for events', () => {
+describe('delivering queued emails', () => {
   const logger = createLogger('test', 'silent');
-  const transport: MailTransport = { provider: 'local', send: async () => ({ providerMessageId: 'x' }) };
-  const event = { customer: { id: 'c1', email: 'ana@example.com', name: 'Ana' } };
-  const meta = { eventId: 'e1', topic: 'mart.customer.events', partition: 0, offset: '1' };
+  const queued = {
+    notification: { id: 'n1', status: Status.NOTIFICATION_STATUS_PENDING, nextAttemptAt: '2026-11-22T10:02:00.000Z' },
+  };
+  const metaClaiming = (claimed: boolean) => {
+    const claims: string[] = [];
+    const meta = { eventId: 'e1', topic: 'mart.notification.events', partition: 0, offset: '1' };
+    return { meta: { ...meta, claim: async () => (claims.push(meta.offset), claimed) }, claims };
+  };
 
-  function handlers(reply: Record<string, unknown>) {
+  function handlers() {
     const sent: string[] = [];
     const wakeUps: string[] = [];
-    const requests: Record<string, unknown>[] = [];
-    const rpc: Pick<RpcClient, 'call'> = {
-      call: (async (_name: string, request: Record<string, unknown>) => (requests.push(request), reply)) as RpcClient['call'],
-    };
-    const sender = { leaseSeconds: 60, send: async (notification: { id: string }) => void sent.push(notification.id) };
+    const sender = { send: async (notification: { id: string }) => void sent.push(notification.id) };
     const retryAt = (at: Date) => wakeUps.push(at.toISOString());
-    return { on: notificationEvents({ rpc, transport, sender: sender as never, logger, retryAt }), sent, wakeUps, requests };
+    return { on: notificationEvents({ sender, logger, retryAt }), sent, wakeUps };
   }
 
-  it('stores the email leased to itself and sends it at once: one command before the send', async () => {
-    const { on, sent, requests } = handlers({ claimed: true, notification: { id: 'n1', status: Status.NOTIFICATION_STATUS_PENDING } });
-    await on['customer.registered']!(event as never, meta);
+  it('claims the event (commits its position) before it sends: no command before the send', async () => {
+    const { on, sent } = handlers();
+    const { meta, claims } = metaClaiming(true);
+    await on['notification.queued']!(queued as never, meta);
+    expect(claims).to.deep.equal(['1']);
     expect(sent).to.deep.equal(['n1']);
-    expect(requests[0]).to.include({ dedupeKey: 'e1:customer.welcome', leaseSeconds: 60, to: 'ana@example.com' });
   });
 
-  it('leaves an email someone else holds to its lease, and is woken when the lease ends', async () => {
-    const leased = { id: 'n1', status: Status.NOTIFICATION_STATUS_PENDING, nextAttemptAt: '2026-11-22T10:02:00.000Z' };
-    const { on, sent, wakeUps } = handlers({ claimed: false, notification: leased });
-    await on['customer.registered']!(event as never, meta);
+  it('sends nothing when the claim is refused (the partition moved on), and is woken when the lease ends', async () => {
+    const { on, sent, wakeUps } = handlers();
+    await on['notification.queued']!(queued as never, metaClaiming(false).meta);
     expect(sent).to.deep.equal([]);
     expect(wakeUps).to.deep.equal(['2026-11-22T10:02:00.000Z']);
   });
 
-  it('does nothing more for an email already sent', async () => {
-    const { on, sent, wakeUps } = handlers({ claimed: false, notification: { id: 'n1', status: Status.NOTIFICATION_STATUS_SENT } });
-    await on['customer.registered']!(event as never, meta);
+  it('sends an email once when a copy of its event comes again', async () => {
+    const { on, sent } = handlers();
+    const { meta, claims } = metaClaiming(true);
+    await on['notification.queued']!(queued as never, meta);
+    await on['notification.queued']!(queued as never, { ...meta, offset: '7' });
+    expect(sent).to.deep.equal(['n1']);
+    expect(claims).to.have.length(1);
+  });
+
+  it('sends nothing for an email that is no longer pending', async () => {
+    const { on, sent } = handlers();
+    const done = { notification: { ...queued.notification, status: Status.NOTIFICATION_STATUS_SENT } };
+    await on['notification.queued']!(done as never, metaClaiming(true).meta);
     expect(sent).to.deep.equal([]);
-    expect(wakeUps).to.deep.equal([]);
-  });
-});
-
-describe('email templates', () => {
-  it('formats integer minor units exactly', () => {
-    expect(formatMoney(1999, 'USD')).to.equal('$19.99');
-    expect(formatMoney(5, 'EUR')).to.equal('€0.05');
-    expect(formatMoney(1500, 'JPY')).to.equal('¥1,500');
-    expect(formatMoney(123456789012, 'USD')).to.equal('$1,234,567,890.12');
-  });
-
-  it('writes the paid email with the order number, every item and the total; none for other statuses', () => {
-    const order = {
-      id: '1a2b3c4d-0000-4000-8000-000000000000',
-      status: mart.order.OrderStatus.ORDER_STATUS_PAID,
-      currency: 'USD',
-      totalCents: 4497,
-      items: [
-        { productId: 'p1', name: 'Teapot', sku: 'TP-1', quantity: 2, unitPriceCents: 1999 },
-        { productId: 'p2', name: 'Cup', sku: 'CU-1', quantity: 1, unitPriceCents: 499 },
-      ],
-    };
-    const email = orderStatusEmail({ order, customerEmail: 'ana@example.com' } as never)!;
-    expect(email).to.include({ type: 'order.paid', to: 'ana@example.com', subject: 'Payment received for your order 1A2B3C4D' });
-    expect(email.body).to.include('2 × Teapot (TP-1) at $19.99 = $39.98');
-    expect(email.body).to.include('1 × Cup (CU-1) at $4.99 = $4.99');
-    expect(email.body).to.include('Total: $44.97');
-    const cancelled = { order: { ...order, status: mart.order.OrderStatus.ORDER_STATUS_CANCELLED }, customerEmail: 'ana@example.com' };
-    expect(orderStatusEmail(cancelled as never)).to.equal(undefined);
   });
 });

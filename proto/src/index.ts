@@ -31,6 +31,7 @@ export const topics = {
   inventoryEvents: 'mart.inventory.events',
   orderEvents: 'mart.order.events',
   paymentEvents: 'mart.payment.events',
+  notificationEvents: 'mart.notification.events',
 
   deadLetter: 'mart.dead-letter',
 } as const;
@@ -400,13 +401,6 @@ export const commands = {
     key: anyPartition,
   }),
 
-  'notification.enqueue': command({
-    topic: topics.notificationCommands,
-    request: mart.notification.EnqueueNotification,
-    reply: mart.notification.EnqueueResult,
-    mutation: true,
-    key: (r) => r.dedupeKey,
-  }),
   'notification.record-attempt': command({
     topic: topics.notificationCommands,
     request: mart.notification.RecordAttempt,
@@ -487,6 +481,12 @@ export const events = {
   'order.status-changed': event({ topic: topics.orderEvents, type: mart.order.OrderStatusChanged, key: (e) => e.order?.id }),
   'payment.status-changed': event({ topic: topics.paymentEvents, type: mart.payment.PaymentStatusChanged, key: (e) => e.payment?.orderId }),
   'payment.refund-requested': event({ topic: topics.paymentEvents, type: mart.payment.RefundRequested, key: (e) => e.payment?.orderId }),
+  // Keyed by recipient: one customer's emails go out in the order they were queued.
+  'notification.queued': event({
+    topic: topics.notificationEvents,
+    type: mart.notification.NotificationQueued,
+    key: (e) => e.notification?.to,
+  }),
 } as const;
 
 export type Events = typeof events;

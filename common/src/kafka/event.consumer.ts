@@ -17,6 +17,13 @@ export interface EventMeta {
   offset: string;
   /** W3C trace context the event carries (from the command that emitted it). */
   traceparent?: string;
+  /**
+   * Commits the event's position now, before an effect outside Mart that must not repeat (an
+   * email): resolves false, and nothing is committed, when this instance no longer owns the
+   * partition (the broker refuses a commit from a member a rebalance left behind; the new owner
+   * reads the event) or the broker could not be reached.
+   */
+  claim(): Promise<boolean>;
 }
 
 export type EventHandler<E extends EventName> = (event: EventMessage<E>, meta: EventMeta) => Promise<void>;
@@ -119,6 +126,16 @@ export class EventConsumer {
     return [...new Set(names.map((name) => events[name].topic))];
   }
 
+  private async claim(topic: string, partition: number, offset: string): Promise<boolean> {
+    try {
+      await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(offset) + 1n).toString() }]);
+      return true;
+    } catch (error) {
+      this.options.logger.warn({ err: error, topic, partition, offset }, 'could not claim an event; leaving it to its next reader');
+      return false;
+    }
+  }
+
   private async handle(topic: string, partition: number, message: KafkaMessage): Promise<void> {
     const type = headerString(message.headers?.[headers.type]);
     const eventId = headerString(message.headers?.[headers.eventId]);
@@ -141,7 +158,13 @@ export class EventConsumer {
       return;
     }
     const traceparent = headerString(message.headers?.[headers.traceparent]);
-    const meta: EventMeta = { eventId, topic, partition, offset: message.offset };
+    const meta: EventMeta = {
+      eventId,
+      topic,
+      partition,
+      offset: message.offset,
+      claim: () => this.claim(topic, partition, message.offset),
+    };
     if (traceparent) meta.traceparent = traceparent;
     const traceId = traceIdOf(traceparent);
     this.options.logger.debug({ event: type, eventId, topic, partition, offset: message.offset, traceId, traceparent }, 'event received');

@@ -2,8 +2,10 @@ import { ConflictError, NotFoundError } from '@mart/common';
 import type { mart } from '@mart/proto';
 import type { Customer, Prisma } from '../generated/prisma/client.ts';
 import { isForeignKeyViolation, rethrowNotFound, uniqueViolation } from '../database.errors.ts';
+import { welcomeEmail } from '../emails.ts';
 import { checkedName, pageWindow, type Handlers } from '../handler.ts';
 import { bcryptHash, emailKey, revokeRefreshTokens } from './auth.handlers.ts';
+import { queueEmail } from './notification.handlers.ts';
 
 // The reply type has no password hash field, so a hash cannot leak through a reply by accident.
 function toCustomer(row: Customer): mart.customer.Customer.$Properties {
@@ -18,7 +20,8 @@ function toCustomer(row: Customer): mart.customer.Customer.$Properties {
 }
 
 export const customerHandlers: Handlers = {
-  'customer.register': async (input, { db, emit }) => {
+  'customer.register': async (input, context) => {
+    const { db, emit } = context;
     const data = {
       id: input.id,
       email: emailKey(input.email),
@@ -32,8 +35,10 @@ export const customerHandlers: Handlers = {
       }
       throw error;
     });
-    emit('customer.registered', { customer: toCustomer(row) });
-    return toCustomer(row);
+    const customer = toCustomer(row);
+    emit('customer.registered', { customer });
+    await queueEmail(context, welcomeEmail(customer));
+    return customer;
   },
 
   'customer.update': async (input, { db }) => {

@@ -1,8 +1,10 @@
-import { NotFoundError, ValidationError, type ErrorDetail } from '@mart/common';
+import { randomUUID } from 'node:crypto';
+import { NotFoundError, ValidationError } from '@mart/common';
 import { mart } from '@mart/proto';
 import type { Notification, NotificationStatus, Prisma } from '../generated/prisma/client.ts';
 import type { Db } from '../database.ts';
-import { pageWindow, type Handlers } from '../handler.ts';
+import type { EmailDraft } from '../emails.ts';
+import { pageWindow, type HandlerContext, type Handlers } from '../handler.ts';
 
 const Status = mart.notification.NotificationStatus;
 
@@ -19,7 +21,6 @@ const statusFromProto: Record<mart.notification.NotificationStatus, Notification
   [Status.NOTIFICATION_STATUS_FAILED]: 'FAILED',
 };
 
-const emailPattern = /^[^\s@<>",]+@[^\s@<>",]+$/;
 const maxLeaseSeconds = 3600;
 
 function leaseSeconds(asked: number | null | undefined): number {
@@ -44,13 +45,38 @@ function toNotification(row: Notification): mart.notification.Notification.$Prop
   };
 }
 
-function checkEnqueue(input: mart.notification.EnqueueNotification): void {
-  const details: ErrorDetail[] = [];
-  if (!emailPattern.test(input.to)) details.push({ path: 'to', message: 'must be an email address' });
-  for (const field of ['type', 'subject', 'provider', 'dedupeKey'] as const) {
-    if (!input[field].trim()) details.push({ path: field, message: 'is required' });
-  }
-  if (details.length > 0) throw new ValidationError(details);
+/**
+ * Writes an email to send in the transaction of the change it tells of, and the
+ * notification.queued event that has notification-service deliver it. The row is born leased to
+ * that event's consumer for the configured lease; should it never report, the retry job sends
+ * the email once the lease is over. One email per type and subject: queueing it again does nothing.
+ */
+export async function queueEmail(context: HandlerContext, email: EmailDraft | undefined): Promise<void> {
+  if (!email) return;
+  const { db, now, settings, emit } = context;
+  const row: Notification = {
+    id: randomUUID(),
+    type: email.type,
+    to: email.to.toLowerCase(),
+    subject: email.subject,
+    body: email.body,
+    status: 'PENDING',
+    attempts: 0,
+    provider: null,
+    providerMessageId: null,
+    lastError: null,
+    dedupeKey: `${email.type}:${email.about}`,
+    nextAttemptAt: new Date(now.getTime() + settings.emailLeaseSeconds * 1000),
+    createdAt: now,
+    updatedAt: now,
+  };
+  // ON CONFLICT rather than catching a unique violation, which would abort the transaction.
+  const inserted = await db.$executeRaw`
+    INSERT INTO notifications (id, type, "to", subject, body, status, attempts, dedupe_key, next_attempt_at, created_at, updated_at)
+    VALUES (${row.id}::uuid, ${row.type}, ${row.to}, ${row.subject}, ${row.body}, 'PENDING', 0,
+            ${row.dedupeKey}, ${row.nextAttemptAt}, ${now}, ${now})
+    ON CONFLICT (dedupe_key) DO NOTHING`;
+  if (inserted > 0) emit('notification.queued', { notification: toNotification(row) });
 }
 
 async function findOrThrow(db: Db, id: string): Promise<Notification> {
@@ -60,45 +86,6 @@ async function findOrThrow(db: Db, id: string): Promise<Notification> {
 }
 
 export const notificationHandlers: Handlers = {
-  'notification.enqueue': async (input, { db, now }) => {
-    checkEnqueue(input);
-    const leaseEnd = new Date(now.getTime() + leaseSeconds(input.leaseSeconds) * 1000);
-    // ON CONFLICT rather than catching a unique violation: a failed statement would abort the
-    // transaction, and a concurrent enqueue of the same key must still get the existing row.
-    // A new row is born leased to the caller, which sends it at once: no separate claim.
-    const inserted = await db.$executeRaw`
-      INSERT INTO notifications (id, type, "to", subject, body, status, attempts, provider, dedupe_key, next_attempt_at, created_at, updated_at)
-      VALUES (${input.id}::uuid, ${input.type}, ${input.to.toLowerCase()}, ${input.subject}, ${input.body}, 'PENDING', 0,
-              ${input.provider}, ${input.dedupeKey}, ${leaseEnd}, ${now}, ${now})
-      ON CONFLICT (dedupe_key) DO NOTHING`;
-    if (inserted > 0) {
-      // The row is exactly what was just written: no need to read it back.
-      const row: Notification = {
-        id: input.id,
-        type: input.type,
-        to: input.to.toLowerCase(),
-        subject: input.subject,
-        body: input.body,
-        status: 'PENDING',
-        attempts: 0,
-        provider: input.provider,
-        providerMessageId: null,
-        lastError: null,
-        dedupeKey: input.dedupeKey,
-        nextAttemptAt: leaseEnd,
-        createdAt: now,
-        updatedAt: now,
-      };
-      return { notification: toNotification(row), created: true, claimed: true };
-    }
-    // Seen before (a redelivered event): the caller may send it only if it is still due and unleased.
-    const claimed = await db.$executeRaw`
-      UPDATE notifications SET next_attempt_at = ${leaseEnd}, updated_at = ${now}
-      WHERE dedupe_key = ${input.dedupeKey} AND status = 'PENDING' AND (next_attempt_at IS NULL OR next_attempt_at <= ${now})`;
-    const row = await db.notification.findUniqueOrThrow({ where: { dedupeKey: input.dedupeKey } });
-    return { notification: toNotification(row), created: false, claimed: claimed > 0 };
-  },
-
   'notification.claim': async (input, { db, now }) => {
     const leaseEnd = new Date(now.getTime() + leaseSeconds(input.leaseSeconds) * 1000);
     // Conditional update: of two senders racing for one notification, exactly one gets it.
@@ -109,13 +96,7 @@ export const notificationHandlers: Handlers = {
   },
 
   'notification.record-attempt': async (input, { db }) => {
-    const [locked] = await db.$queryRaw<{ status: NotificationStatus }[]>`
-      SELECT status::text AS status FROM notifications WHERE id = ${input.id}::uuid FOR UPDATE`;
-    if (!locked) throw new NotFoundError(`Notification ${input.id} not found`);
-    // A sent email stays sent: a late report of another attempt must not reopen it.
-    if (locked.status === 'SENT') return toNotification(await findOrThrow(db, input.id));
-
-    let data: Prisma.NotificationUpdateInput;
+    let data: Prisma.NotificationUpdateManyMutationInput;
     if (input.sent) {
       data = { status: 'SENT', providerMessageId: input.providerMessageId || null, nextAttemptAt: null, lastError: null };
     } else if (input.giveUp) {
@@ -127,8 +108,13 @@ export const notificationHandlers: Handlers = {
       }
       data = { status: 'PENDING', nextAttemptAt: next, lastError: input.error || 'sending failed' };
     }
-    const row = await db.notification.update({ where: { id: input.id }, data: { ...data, attempts: { increment: 1 } } });
-    return toNotification(row);
+    // One conditional UPDATE … RETURNING: a sent email stays sent, so a late report of another
+    // attempt must not reopen it; only then (or for an unknown id) is the row read.
+    const [row] = await db.notification.updateManyAndReturn({
+      where: { id: input.id, status: { not: 'SENT' } },
+      data: { ...data, provider: input.provider || null, attempts: { increment: 1 } },
+    });
+    return toNotification(row ?? (await findOrThrow(db, input.id)));
   },
 
   'notification.list-due': async (input, { db, now }) => {

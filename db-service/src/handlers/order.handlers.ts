@@ -2,7 +2,9 @@ import { ConflictError, InsufficientStockError, NotFoundError, ValidationError, 
 import type { mart } from '@mart/proto';
 import type { Db } from '../database.ts';
 import { OrderStatus, type Order, type Prisma } from '../generated/prisma/client.ts';
+import { orderPlacedEmail } from '../emails.ts';
 import { pageWindow, type Handlers } from '../handler.ts';
+import { queueEmail } from './notification.handlers.ts';
 import { lockOrder, moveOrder, toOrder, toProtoStatus, withItems, type Address, type OrderRow } from './order.states.ts';
 
 const orderLimits = { lines: 50, quantity: 1000, idempotencyKey: 200, ttlSeconds: 7 * 24 * 3600 } as const;
@@ -143,7 +145,8 @@ async function customerEmail(db: Db, customerId: string): Promise<string> {
 // ---------- handlers ----------
 
 export const orderHandlers: Handlers = {
-  'order.place': async (input, { db, emit, now, expireOrdersAt }) => {
+  'order.place': async (input, context) => {
+    const { db, emit, now, expireOrdersAt } = context;
     const lines = checkedLines(input.lines);
     const address = checkedAddress(input.shippingAddress);
     const ttlSeconds = Number(input.ttlSeconds);
@@ -218,6 +221,7 @@ export const orderHandlers: Handlers = {
     };
     const order = toOrder({ ...row, items });
     emit('order.placed', { order, customerEmail: email });
+    await queueEmail(context, orderPlacedEmail({ order, customerEmail: email }));
     expireOrdersAt(row.expiresAt);
     return order;
   },

@@ -2,7 +2,9 @@ import { InvalidStateError } from '@mart/common';
 import { mart } from '@mart/proto';
 import type { Db } from '../database.ts';
 import { OrderStatus, ReservationStatus, type InventoryItem, type Order, type OrderItem, type Prisma } from '../generated/prisma/client.ts';
+import { orderStatusEmail } from '../emails.ts';
 import type { HandlerContext } from '../handler.ts';
+import { queueEmail } from './notification.handlers.ts';
 
 // An order's state machine and what each move does to the rest of the database, in the
 // transaction that moves it: paid commits its stock, cancelled releases it, refunded returns it.
@@ -164,5 +166,6 @@ export async function moveOrder(order: LockedOrder, to: OrderStatus, context: Ha
   });
   const moved = toOrder(row);
   context.emit('order.status-changed', { order: moved, from: toProtoStatus[order.status], customerEmail: row.customer.email });
+  await queueEmail(context, orderStatusEmail({ order: moved, customerEmail: row.customer.email }));
   return moved;
 }
