@@ -21,10 +21,22 @@ interface OrderNews {
 type Order = mart.order.IOrder;
 const OrderStatus = mart.order.OrderStatus;
 
+// Building an Intl.NumberFormat costs more than the rest of an email: one per currency.
+const moneyFormats = new Map<string, { format: Intl.NumberFormat; digits: number }>();
+
+function moneyFormatOf(currency: string): { format: Intl.NumberFormat; digits: number } {
+  let known = moneyFormats.get(currency);
+  if (!known) {
+    const format = new Intl.NumberFormat('en-US', { style: 'currency', currency });
+    known = { format, digits: format.resolvedOptions().maximumFractionDigits ?? 2 };
+    moneyFormats.set(currency, known);
+  }
+  return known;
+}
+
 /** Integer minor units to display text with exact digits (no float arithmetic): 1999 USD → "$19.99". */
 export function formatMoney(minorUnits: number, currency: string): string {
-  const format = new Intl.NumberFormat('en-US', { style: 'currency', currency });
-  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+  const { format, digits } = moneyFormatOf(currency);
   const sign = minorUnits < 0 ? '-' : '';
   const units = String(Math.abs(minorUnits)).padStart(digits + 1, '0');
   const decimal = digits === 0 ? units : `${units.slice(0, -digits)}.${units.slice(-digits)}`;
