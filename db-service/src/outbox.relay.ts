@@ -98,7 +98,8 @@ export class OutboxRelay {
           byTopic.set(topic, messages);
         }
         await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
-        await tx.$executeRaw`UPDATE outbox_events SET published_at = now() WHERE id = ANY(${rows.map((row) => row.id)})`;
+        // Typed: an untyped array parameter arrives as numeric[], and bigint = numeric cannot use the primary key.
+        await tx.$executeRaw`UPDATE outbox_events SET published_at = now() WHERE id = ANY(${rows.map((row) => row.id)}::bigint[])`;
         metrics.outboxPublished.inc(rows.length);
         return rows.length;
       },
