@@ -406,6 +406,10 @@ try {
   log(`seeding ${settings.products} products ...`);
   const seed = await seedCatalog(rpc, { products: settings.products, concurrency: 4, seed: 42, log: () => undefined });
   log(`seeded in ${(seed.ms / 1000).toFixed(1)} s`);
+  // What autovacuum does after a load like this one, on any PostgreSQL that has it on (this
+  // machine's has it off): fresh statistics, and with them new plans for db-service's prepared
+  // statements, which it planned while every table was empty.
+  await benchDatabase.query('ANALYZE');
   const productIds = (await benchDatabase.query<{ id: string }>('SELECT id FROM products WHERE active')).rows.map((row) => row.id);
   const productUrl = stack.urls['product-service'] ?? '';
   const w1Paths = productIds.map((id) => `/products/${id}`);
