@@ -15,12 +15,12 @@ import { productHandlers } from '../db-service/src/handlers/product.handlers.ts'
 
 const databaseUrl = process.env.DATABASE_URL;
 if (!databaseUrl) throw new Error('DATABASE_URL is required');
-const prisma = createDatabase(databaseUrl, Number(process.env.DB_POOL_SIZE ?? 10));
+const database = createDatabase(databaseUrl, Number(process.env.DB_POOL_SIZE ?? 10));
 const getProduct = productHandlers['product.get']!;
 const listProducts = productHandlers['product.list']!;
 
 const context = (): HandlerContext =>
-  queryContext(prisma, { commandId: '', requestId: undefined, deadline: Date.now() + 10_000 }, 'product.get', { emailLeaseSeconds: 120 });
+  queryContext(database, { commandId: '', requestId: undefined, deadline: Date.now() + 10_000 }, 'product.get', { emailLeaseSeconds: 120 });
 
 const app = express();
 app.disable('x-powered-by');

@@ -53,7 +53,7 @@ const rpc = new RpcClient({
   timeoutMs: 60_000,
   logger,
 });
-const prisma = createDatabase(databaseUrl, 2);
+const { prisma } = createDatabase(databaseUrl, 2);
 
 try {
   await rpc.start();

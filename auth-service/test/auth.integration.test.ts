@@ -56,7 +56,7 @@ describe('refresh-token handlers (real PostgreSQL)', function () {
   before(async () => {
     // No db-service has run yet on a fresh test database: bring the schema up to date as it would.
     await applyMigrations(requiredEnv('DATABASE_URL'), () => undefined);
-    prisma = createDatabase(requiredEnv('DATABASE_URL'), 4);
+    prisma = createDatabase(requiredEnv('DATABASE_URL'), 4).prisma;
     customerId = randomUUID();
     await database.query(`INSERT INTO customers (id, email, name, password_hash, updated_at) VALUES ($1, $2, 'It', 'x', now())`, [
       customerId,

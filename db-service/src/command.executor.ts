@@ -11,7 +11,7 @@ import {
   type Logger,
 } from '@mart/common';
 import { commands, events, type CommandName, type EventName, type EventPayload } from '@mart/proto';
-import { Prisma, type Db, type PrismaClient } from './database.ts';
+import { Prisma, type Database } from './database.ts';
 import { toAppError } from './database.errors.ts';
 import type { Handler, HandlerContext, HandlerSettings, Handlers } from './handler.ts';
 
@@ -50,11 +50,11 @@ interface Applied {
 }
 
 /** A query handler's context: it reads, and may not ask for anything to change. */
-export function queryContext(db: Db, meta: CommandMeta, name: string, settings: HandlerSettings): HandlerContext {
+export function queryContext({ prisma, read }: Database, meta: CommandMeta, name: string, settings: HandlerSettings): HandlerContext {
   const refuse = () => {
     throw new Error(`query ${name} cannot change anything`);
   };
-  return { db, meta, now: new Date(), settings, emit: refuse, expireOrdersAt: refuse };
+  return { db: prisma, read, meta, now: new Date(), settings, emit: refuse, expireOrdersAt: refuse };
 }
 
 /** A handler's context inside a transaction, and what it asked for there (events, expiry times). */
@@ -62,6 +62,7 @@ export function mutationContext(tx: Prisma.TransactionClient, meta: CommandMeta,
   const written = { events: [] as OutboxRow[], ordersDueAt: [] as Date[] };
   const context: HandlerContext = {
     db: tx,
+    read: (query) => tx.$queryRaw(query),
     meta,
     now: new Date(),
     settings,
@@ -118,7 +119,7 @@ const transactionOptions = { maxWait: 5000, timeout: 15_000 };
  * if it had run alone; replies go out only after the shared commit.
  */
 export function createCommandExecutor(options: {
-  prisma: PrismaClient;
+  database: Database;
   handlers: Handlers;
   settings: HandlerSettings;
   logger: Logger;
@@ -127,10 +128,11 @@ export function createCommandExecutor(options: {
   /** Called after a commit with the expiry time of each order placed. */
   ordersDueAt(at: Date): void;
 }): CommandExecutor {
-  const { prisma, handlers, settings, logger } = options;
+  const { database, handlers, settings, logger } = options;
+  const { prisma } = database;
 
   async function query({ name, request, meta }: DecodedCommand): Promise<EncodedReply> {
-    return encodeReply(name, await handlerOf(name)(request as never, queryContext(prisma, meta, name, settings)));
+    return encodeReply(name, await handlerOf(name)(request as never, queryContext(database, meta, name, settings)));
   }
 
   /** Claims the command id, applies the handler and stores its reply and events, all in `tx`. */

@@ -36,7 +36,8 @@ export async function startDbService(config: DbServiceConfig): Promise<RunningDb
     logger.info({ applied }, 'migrations up to date');
   });
 
-  const prisma = createDatabase(config.DATABASE_URL, config.DB_POOL_SIZE);
+  const database = createDatabase(config.DATABASE_URL, config.DB_POOL_SIZE);
+  const { prisma } = database;
   const kafka = createKafka({ clientId: `db-service-${instance}`, brokers: config.KAFKA_BROKERS, logger });
   const producer = createProducer(kafka);
   await retryUntil('connecting to Kafka', logger, () => producer.connect());
@@ -44,7 +45,7 @@ export async function startDbService(config: DbServiceConfig): Promise<RunningDb
   const settings = { emailLeaseSeconds: config.NOTIFICATION_LEASE_SECONDS };
   const expiry = orderExpiryAlarm({ prisma, settings, logger });
   const executor = createCommandExecutor({
-    prisma,
+    database,
     handlers: allHandlers(instance),
     settings,
     logger,

@@ -1,6 +1,6 @@
 import { ValidationError, type CommandMeta } from '@mart/common';
 import type { CommandInput, CommandName, CommandResult, EventName, EventPayload } from '@mart/proto';
-import type { Db } from './database.ts';
+import type { Db, SqlRead } from './database.ts';
 
 /** What db-service's configuration tells its handlers. */
 export interface HandlerSettings {
@@ -11,6 +11,8 @@ export interface HandlerSettings {
 export interface HandlerContext {
   /** The transaction of this command (mutations) or the client (queries). */
   db: Db;
+  /** One plain-SQL read: past Prisma for a query, in the transaction for a mutation. */
+  read: SqlRead;
   meta: CommandMeta;
   now: Date;
   settings: HandlerSettings;

@@ -18,12 +18,13 @@ const command = (name: CommandName, request: unknown, commandId: string = random
 const errorCode = (reply: EncodedReply) => (reply.status === 'error' ? mart.common.Error.decode(reply.body).code : 'ok');
 
 describe('command executor: commands that queued up together (real PostgreSQL)', () => {
-  const prisma = createDatabase(requiredEnv('DATABASE_URL'), 4);
+  const database = createDatabase(requiredEnv('DATABASE_URL'), 4);
+  const { prisma } = database;
   const logger = createLogger('test', 'silent');
   let eventsWritten = 0;
   const executorWith = (handlers: Handlers) =>
     createCommandExecutor({
-      prisma,
+      database,
       handlers,
       settings: { emailLeaseSeconds: 120 },
       logger,

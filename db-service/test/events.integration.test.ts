@@ -110,7 +110,7 @@ describe('EventConsumer over the outbox (real broker and PostgreSQL)', function 
   });
 
   it('dead-letters an outbox row whose topic does not exist instead of blocking every later event', async () => {
-    const prisma = createDatabase(requiredEnv('DATABASE_URL'), 1);
+    const { prisma } = createDatabase(requiredEnv('DATABASE_URL'), 1);
     const stray = randomUUID();
     try {
       await prisma.outboxEvent.create({

@@ -7,7 +7,7 @@ import { applyMigrations } from '../src/migrate.ts';
 import { runRetention } from '../src/retention.job.ts';
 
 describe('retention cleanup (real PostgreSQL)', () => {
-  const prisma = createDatabase(requiredEnv('DATABASE_URL'), 2);
+  const { prisma } = createDatabase(requiredEnv('DATABASE_URL'), 2);
   const hour = 3600_000;
 
   before(async () => {
