@@ -1,11 +1,11 @@
 import { ConflictError, InsufficientStockError, NotFoundError, ValidationError, type ErrorDetail } from '@mart/common';
 import type { mart } from '@mart/proto';
 import type { Db } from '../database.ts';
-import { OrderStatus, type Order, type Prisma } from '../generated/prisma/client.ts';
+import { OrderStatus, Prisma, type Order } from '../generated/prisma/client.ts';
 import { orderPlacedEmail } from '../emails.ts';
 import { pageWindow, type Handlers } from '../handler.ts';
 import { queueEmail } from './notification.handlers.ts';
-import { lockOrder, moveOrder, toOrder, toProtoStatus, withItems, type Address, type OrderRow } from './order.states.ts';
+import { lockOrder, moveOrder, orderRowColumns, toOrder, toProtoStatus, withItems, type Address, type OrderRow } from './order.states.ts';
 
 const orderLimits = { lines: 50, quantity: 1000, idempotencyKey: 200, ttlSeconds: 7 * 24 * 3600 } as const;
 const maxCents = 2_147_483_647; // the INTEGER column's limit
@@ -226,8 +226,11 @@ export const orderHandlers: Handlers = {
     return order;
   },
 
-  'order.get': async (input, { db }) => {
-    const row = uuidPattern.test(input.id) ? await db.order.findUnique({ where: { id: input.id }, include: withItems }) : null;
+  'order.get': async (input, { read }) => {
+    // Read after every checkout: in plain SQL, past Prisma, like product.get.
+    const [row] = uuidPattern.test(input.id)
+      ? await read<OrderRow>(Prisma.sql`SELECT ${orderRowColumns('o')} FROM orders o WHERE o.id = ${input.id}::uuid`)
+      : [];
     // Another customer's order does not exist for this caller: never leak that it does.
     if (!row || (input.customerId && row.customerId !== input.customerId)) throw new NotFoundError(`Order ${input.id} not found`);
     return toOrder(row);

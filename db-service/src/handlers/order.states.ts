@@ -1,7 +1,7 @@
 import { InvalidStateError } from '@mart/common';
 import { mart } from '@mart/proto';
 import type { Db } from '../database.ts';
-import { OrderStatus, ReservationStatus, type InventoryItem, type Order, type OrderItem, type Prisma } from '../generated/prisma/client.ts';
+import { OrderStatus, Prisma, ReservationStatus, type InventoryItem, type Order, type OrderItem } from '../generated/prisma/client.ts';
 import { orderStatusEmail } from '../emails.ts';
 import type { HandlerContext } from '../handler.ts';
 import { queueEmail } from './notification.handlers.ts';
@@ -32,12 +32,12 @@ export const nextStates: Record<OrderStatus, readonly OrderStatus[]> = {
 
 /** The column that records when an order entered a state. */
 const enteredAt = {
-  PAID: 'paidAt',
-  SHIPPED: 'shippedAt',
-  DELIVERED: 'deliveredAt',
-  CANCELLED: 'cancelledAt',
-  REFUNDED: 'refundedAt',
-} as const satisfies Partial<Record<OrderStatus, keyof Order>>;
+  PAID: 'paid_at',
+  SHIPPED: 'shipped_at',
+  DELIVERED: 'delivered_at',
+  CANCELLED: 'cancelled_at',
+  REFUNDED: 'refunded_at',
+} as const satisfies Record<Exclude<OrderStatus, 'PENDING_PAYMENT'>, string>;
 
 export interface Address {
   line1: string;
@@ -49,6 +49,22 @@ export interface Address {
 
 export type OrderRow = Order & { items: Pick<OrderItem, 'productId' | 'sku' | 'name' | 'quantity' | 'unitPriceCents'>[] };
 export const withItems = { items: { orderBy: { productId: 'asc' } } } as const satisfies Prisma.OrderInclude;
+
+/**
+ * An OrderRow in plain SQL, from the orders row named `alias`: its columns and its items as one
+ * JSON array, so an order and its lines are one statement read past Prisma.
+ */
+export function orderRowColumns(alias: string): Prisma.Sql {
+  const o = Prisma.raw(alias);
+  return Prisma.sql`
+    ${o}.id::text AS id, ${o}.customer_id::text AS "customerId", ${o}.status::text AS status, ${o}.total_cents AS "totalCents",
+    ${o}.currency, ${o}.shipping_address AS "shippingAddress", ${o}.idempotency_key AS "idempotencyKey",
+    ${o}.expires_at AS "expiresAt", ${o}.paid_at AS "paidAt", ${o}.shipped_at AS "shippedAt", ${o}.delivered_at AS "deliveredAt",
+    ${o}.cancelled_at AS "cancelledAt", ${o}.refunded_at AS "refundedAt", ${o}.created_at AS "createdAt", ${o}.updated_at AS "updatedAt",
+    COALESCE((SELECT json_agg(json_build_object('productId', i.product_id, 'sku', i.sku, 'name', i.name, 'quantity', i.quantity,
+                                                'unitPriceCents', i.unit_price_cents) ORDER BY i.product_id)
+              FROM order_items i WHERE i.order_id = ${o}.id), '[]'::json) AS items`;
+}
 
 export function toOrder(row: OrderRow): mart.order.Order.$Properties {
   const address = row.shippingAddress as unknown as Address;
@@ -158,14 +174,15 @@ export async function moveOrder(order: LockedOrder, to: OrderStatus, context: Ha
   }
   const stock = stockFollows[to];
   if (stock) await moveStock(order.id, stock, context);
-  const stamp = to === OrderStatus.PENDING_PAYMENT ? {} : { [enteredAt[to]]: context.now };
-  const row = await context.db.order.update({
-    where: { id: order.id },
-    data: { status: to, ...stamp },
-    include: { ...withItems, customer: { select: { email: true } } },
-  });
-  const moved = toOrder(row);
-  context.emit('order.status-changed', { order: moved, from: toProtoStatus[order.status], customerEmail: row.customer.email });
-  await queueEmail(context, orderStatusEmail({ order: moved, customerEmail: row.customer.email }));
+  const stamp = to === OrderStatus.PENDING_PAYMENT ? Prisma.empty : Prisma.sql`, ${Prisma.raw(enteredAt[to])} = ${context.now}`;
+  // The update, the order's lines and its customer's email: one statement.
+  const [row] = await context.read<OrderRow & { customerEmail: string }>(Prisma.sql`
+    WITH moved AS (
+      UPDATE orders SET status = ${to}::"OrderStatus", updated_at = ${context.now} ${stamp} WHERE id = ${order.id}::uuid RETURNING *
+    )
+    SELECT ${orderRowColumns('moved')}, c.email AS "customerEmail" FROM moved JOIN customers c ON c.id = moved.customer_id`);
+  const moved = toOrder(row!);
+  context.emit('order.status-changed', { order: moved, from: toProtoStatus[order.status], customerEmail: row!.customerEmail });
+  await queueEmail(context, orderStatusEmail({ order: moved, customerEmail: row!.customerEmail }));
   return moved;
 }
