@@ -101,34 +101,25 @@ export function orderStatusEmail({ order, customerEmail }: OrderNews): EmailDraf
   if (!order.id || !customerEmail) return undefined;
   const number = orderNumber(order.id);
   const about = order.id;
+  const email = (type: string, subject: string, body: string): EmailDraft => ({ type, about, to: customerEmail, subject, body });
   switch (order.status) {
     case OrderStatus.ORDER_STATUS_PAID:
-      return {
-        type: 'order.paid',
-        about,
-        to: customerEmail,
-        subject: `Payment received for your order ${number}`,
-        body: letter('We received your payment. Your order is being prepared for shipping.', orderSummary(order)),
-      };
+      return email(
+        'order.paid',
+        `Payment received for your order ${number}`,
+        letter('We received your payment. Your order is being prepared for shipping.', orderSummary(order)),
+      );
     case OrderStatus.ORDER_STATUS_SHIPPED:
-      return {
-        type: 'order.shipped',
-        about,
-        to: customerEmail,
-        subject: `Your order ${number} has shipped`,
-        body: letter('Your order is on its way.', orderSummary(order)),
-      };
+      return email('order.shipped', `Your order ${number} has shipped`, letter('Your order is on its way.', orderSummary(order)));
     case OrderStatus.ORDER_STATUS_REFUNDED:
-      return {
-        type: 'order.refunded',
-        about,
-        to: customerEmail,
-        subject: `Your order ${number} has been refunded`,
-        body: letter(
+      return email(
+        'order.refunded',
+        `Your order ${number} has been refunded`,
+        letter(
           `We refunded ${formatMoney(Number(order.totalCents ?? 0), order.currency ?? 'USD')} to your original payment method.`,
           orderSummary(order),
         ),
-      };
+      );
     case OrderStatus.ORDER_STATUS_PENDING_PAYMENT:
     case OrderStatus.ORDER_STATUS_DELIVERED:
     case OrderStatus.ORDER_STATUS_CANCELLED:
