@@ -46,8 +46,15 @@ export function notificationEvents(deps: {
         return;
       }
       remember(notification.id);
-      // A decoded nested message carries every field (proto3 defaults), whatever its declared type says.
-      await sender.send(notification as Notification);
+      try {
+        // A decoded nested message carries every field (proto3 defaults), whatever its declared type says.
+        await sender.send(notification as Notification);
+      } catch (error) {
+        // The attempt could not be recorded (db-service away for longer than the sender waits):
+        // the email stays PENDING, and the retry job takes it when its lease ends.
+        logger.warn({ err: error, notificationId: notification.id }, 'could not record an email attempt; left to the retry job');
+        if (notification.nextAttemptAt) deps.retryAt(new Date(notification.nextAttemptAt));
+      }
     },
   };
 }

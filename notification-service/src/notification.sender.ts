@@ -19,7 +19,8 @@ export function retryDelaySeconds(attempt: number, policy: Pick<RetryPolicy, 'ba
   return Math.min(policy.maxSeconds, policy.baseSeconds * 2 ** Math.max(0, attempt - 1));
 }
 
-const recordTries = 5;
+/** The longest pause between two tries of recording an attempt. */
+const recordBackoffMaxMs = 2000;
 
 /**
  * Sends stored emails: claim (so no other sender has it) → send → record the attempt. The
@@ -39,16 +40,22 @@ export function notificationSender(deps: {
   const { rpc, transport, logger, policy, from } = deps;
   const now = deps.now ?? (() => new Date());
 
+  /**
+   * Records an attempt, trying again (same command id, so once) while db-service or Kafka is
+   * away, for up to half the lease: an email sent but not recorded would be sent again by the
+   * retry job once the lease ends, so the record is worth waiting for, but not past that.
+   */
   async function record(request: CommandRequest<'notification.record-attempt'>): Promise<void> {
     const commandId = randomUUID();
+    const giveUpAt = Date.now() + (policy.leaseSeconds * 1000) / 2;
     for (let attempt = 1; ; attempt++) {
       try {
         await rpc.call('notification.record-attempt', request, { commandId });
         return;
       } catch (error) {
         const transient = !(error instanceof AppError) || ['unavailable', 'upstream_timeout', 'internal'].includes(error.code);
-        if (!transient || attempt >= recordTries) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+        if (!transient || Date.now() >= giveUpAt) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(recordBackoffMaxMs, 200 * attempt)));
       }
     }
   }

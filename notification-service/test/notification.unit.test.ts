@@ -195,6 +195,14 @@ describe('delivering queued emails', () => {
     expect(claims).to.have.length(1);
   });
 
+  it('leaves an email whose attempt could not be recorded to the retry job, woken when the lease ends', async () => {
+    const wakeUps: string[] = [];
+    const sender = { send: async () => Promise.reject(new UnavailableError('db-service is restarting')) };
+    const on = notificationEvents({ sender, logger, retryAt: (at) => wakeUps.push(at.toISOString()) });
+    await on['notification.queued']!(queued as never, metaClaiming(true).meta);
+    expect(wakeUps).to.deep.equal(['2026-11-22T10:02:00.000Z']);
+  });
+
   it('sends nothing for an email that is no longer pending', async () => {
     const { on, sent } = handlers();
     const done = { notification: { ...queued.notification, status: Status.NOTIFICATION_STATUS_SENT } };
