@@ -494,6 +494,10 @@ try {
       },
       [roundTrip('rate', settings.rateConnections)],
     );
+    // At W1.c10's concurrency: what the round trip alone costs where issue 11's CPU target is set.
+    await measure({ key: 'B2.c10', workload: 'B2 bare Kafka round trip', mode: 'max', load: `${settings.w1Connections} in flight` }, [
+      roundTrip('max', settings.w1Connections),
+    ]);
     await measure({ key: 'B2.max', workload: 'B2 bare Kafka round trip', mode: 'max', load: `${settings.connections} in flight` }, [
       roundTrip('max', settings.connections),
     ]);
