@@ -128,7 +128,7 @@ export class EventConsumer {
 
   private async claim(topic: string, partition: number, offset: string): Promise<boolean> {
     try {
-      await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(offset) + 1n).toString() }]);
+      await this.committer.commitNow(topic, partition, offset);
       return true;
     } catch (error) {
       this.options.logger.warn({ err: error, topic, partition, offset }, 'could not claim an event; leaving it to its next reader');

@@ -21,13 +21,21 @@ export class OffsetCommitter {
 
   /** Records that `offset` of `topic`/`partition` has been handled. */
   handled(topic: string, partition: number, offset: string): void {
-    this.pending.set(`${topic}\u0000${partition}`, { topic, partition, offset: (BigInt(offset) + 1n).toString() });
+    this.pending.set(`${topic}\u0000${partition}`, { topic, partition, offset: nextOffset(offset) });
     if (this.timer || this.stopped) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.flush();
     }, this.intervalMs);
     this.timer.unref();
+  }
+
+  /**
+   * Commits `offset` as handled at once, not lazily; rejects when the broker refuses (this
+   * member lost the partition in a rebalance) or cannot be reached.
+   */
+  async commitNow(topic: string, partition: number, offset: string): Promise<void> {
+    await this.consumer.commitOffsets([{ topic, partition, offset: nextOffset(offset) }]);
   }
 
   /** Drops the uncommitted position of a partition this consumer no longer owns. */
@@ -53,4 +61,9 @@ export class OffsetCommitter {
       this.logger.debug({ err: error }, 'offset commit failed');
     }
   }
+}
+
+/** The position to commit once `offset` is handled: Kafka's committed offset is the next one to read. */
+function nextOffset(offset: string): string {
+  return (BigInt(offset) + 1n).toString();
 }
