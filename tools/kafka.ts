@@ -137,6 +137,9 @@ export function serverProperties(options: { dataDir: string; port: number; contr
     'group.initial.rebalance.delay.ms': 0,
     // kafkajs on KRaft fails to subscribe to a topic auto-create is still making: create topics explicitly.
     'auto.create.topics.enable': false,
+    // The controller writes a no-op metadata record every 500 ms by default, so that followers can
+    // tell a live leader; with one node there is none to tell, and it was the largest idle cost.
+    'metadata.max.idle.interval.ms': 10_000,
   };
   const lines = Object.entries(settings).map(([key, value]) => `${key}=${String(value)}`);
   return `# Written by tools/kafka.ts at every start; edits are lost.\n${lines.join('\n')}\n`;

@@ -43,6 +43,7 @@ describe('kafka', () => {
         'group.initial.rebalance.delay.ms=0',
         'auto.create.topics.enable=false',
         'num.partitions=3',
+        'metadata.max.idle.interval.ms=10000',
       ]) {
         expect(properties).to.include(`${line}\n`);
       }
