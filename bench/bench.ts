@@ -59,6 +59,7 @@ import { mintToken } from '@mart/common/testing';
 import { residentKib } from '../tools/process.ts';
 import { REPO_ROOT, SERVICES, serviceDefinition, type ServiceName } from '../tools/services.ts';
 import { seedCatalog } from '../tools/seed.ts';
+import { localDatabaseUrl } from '../tools/stack.ts';
 import { saveResults, startBenchStack } from './bench.stack.ts';
 import type { CheckoutPlan } from './checkout.driver.ts';
 import { cpuPerOp, cpuWindow, percentOfCore, type Root } from './cpu.ts';
@@ -134,7 +135,7 @@ const settings = {
 const workloads = selectWorkloads(values.only);
 const wants = (...names: Parameters<typeof workloads.has>[0][]) => names.some((name) => workloads.has(name));
 
-const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/mart_bench';
+const databaseUrl = process.env.BENCH_DATABASE_URL ?? localDatabaseUrl('mart_bench');
 const databaseName = decodeURIComponent(new URL(databaseUrl).pathname.slice(1));
 /** The whole stack, whatever the workloads: the idle CPU, the start time and the RSS are the whole stack's. */
 const services: ServiceName[] = SERVICES.map((service) => service.name);

@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { RpcClient, createKafka, createLogger } from '@mart/common';
 import { mintToken } from '@mart/common/testing';
 import { serviceDefinition } from '../tools/services.ts';
+import { localDatabaseUrl } from '../tools/stack.ts';
 import { rssMiB, saveResults, startBenchStack } from './bench.stack.ts';
 import { timeSequential, type LatencySummary } from './stats.ts';
 
@@ -30,7 +31,7 @@ const { values } = parseArgs({
 const requests = Number(values.requests);
 const warmup = Number(values.warmup);
 const offset = Number(values['port-offset']);
-const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/mart_bench';
+const databaseUrl = process.env.BENCH_DATABASE_URL ?? localDatabaseUrl('mart_bench');
 const services = ['db-service', 'inventory-service', 'order-service'] as const;
 const logger = createLogger('bench', 'silent');
 

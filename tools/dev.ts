@@ -16,10 +16,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 import { REPO_ROOT, serviceDefinition, serviceSource, servicesWithSource, type ServiceName } from './services.ts';
-import { ensureDatabase, serviceEnv, startStack } from './stack.ts';
+import { ensureDatabase, localDatabaseUrl, serviceEnv, startStack } from './stack.ts';
 
 const MART_DIR = path.join(REPO_ROOT, '.mart');
-const DEV_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/mart';
 const TSX_CLI = fileURLToPath(import.meta.resolve('tsx/cli'));
 const READY_TIMEOUT_MS = 60_000;
 
@@ -56,7 +55,7 @@ async function waitUntilReady(name: ServiceName, url: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const databaseUrl = process.env.DATABASE_URL ?? DEV_DATABASE_URL;
+  const databaseUrl = process.env.DATABASE_URL ?? localDatabaseUrl('mart');
   if (!process.env.DATABASE_URL) await ensureDatabase(databaseUrl);
   const stack = await startStack({
     kafka: process.env.KAFKA_BROKERS ? { brokers: process.env.KAFKA_BROKERS } : { start: { dataDir: path.join(MART_DIR, 'kafka') } },

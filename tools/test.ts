@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { startKafka, stopKafka } from './kafka.ts';
 import { commandLineOf, isRunning, once, readIfExists, seconds } from './process.ts';
 import { REPO_ROOT, SERVICES, TEST_PORT_OFFSET, servicesWithSource, serviceUrlVariable } from './services.ts';
-import { ensureDatabase, startStack, stopStack, type Stack } from './stack.ts';
+import { ensureDatabase, localDatabaseUrl, startStack, stopStack, type Stack } from './stack.ts';
 
 /** A fixed place, so the next run finds and stops what a killed run left behind. */
 const TEST_DIR = path.join(os.tmpdir(), 'mart-test');
@@ -30,7 +30,6 @@ const KAFKA_DATA_DIR = path.join(TEST_DIR, 'kafka');
 const STACK_STATE_FILE = path.join(TEST_DIR, 'stack.json');
 /** Inside the checkout (and .gitignored) so that the logs of a failed run can still be read. */
 const LOG_DIR = path.join(REPO_ROOT, '.mart', 'test-logs');
-const TEST_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/mart_test';
 const TEST_KAFKA_PORT = 19092;
 const TEST_KAFKA_CONTROLLER_PORT = 19093;
 /** Settings of the e2e stack that differ from a developer's stack. */
@@ -167,8 +166,9 @@ async function testBroker(): Promise<string> {
 
 async function testDatabase(): Promise<string> {
   if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
-  await ensureDatabase(TEST_DATABASE_URL, { fresh: true });
-  return TEST_DATABASE_URL;
+  const url = localDatabaseUrl('mart_test');
+  await ensureDatabase(url, { fresh: true });
+  return url;
 }
 
 /**
