@@ -11,7 +11,8 @@ import {
   type Logger,
 } from '@mart/common';
 import { commands, events, type CommandName, type EventName, type EventPayload } from '@mart/proto';
-import { Prisma, type Database } from './database.ts';
+import { Prisma, type Database, type PrismaClient } from './database.ts';
+import type { Notification } from './generated/prisma/client.ts';
 import { toAppError } from './database.errors.ts';
 import type { Handler, HandlerContext, HandlerSettings, Handlers } from './handler.ts';
 
@@ -22,9 +23,16 @@ interface OutboxRow {
   type: string;
   payload: Uint8Array<ArrayBuffer>;
   headers: Record<string, string>;
+  /** Written only if this email is (its row is new): the event that has it sent. */
+  ifEmailWritten: string | null;
 }
 
-function encodeEvent<E extends EventName>(name: E, payload: EventPayload<E>, meta: CommandMeta): OutboxRow {
+function encodeEvent<E extends EventName>(
+  name: E,
+  payload: EventPayload<E>,
+  meta: CommandMeta,
+  ifEmailWritten: string | null = null,
+): OutboxRow {
   const definition = events[name];
   const encode = definition.type.encode as (message: unknown) => { finish(): Uint8Array };
   const key = (definition.key as (event: unknown) => string)(payload);
@@ -32,7 +40,8 @@ function encodeEvent<E extends EventName>(name: E, payload: EventPayload<E>, met
   if (meta.requestId) headers['mart-request-id'] = meta.requestId;
   // The event continues the command's trace, as a child span of it.
   if (meta.traceparent) headers.traceparent = childTraceparent(meta.traceparent);
-  return { eventId: randomUUID(), topic: definition.topic, key, type: name, payload: new Uint8Array(encode(payload).finish()), headers };
+  const encoded = new Uint8Array(encode(payload).finish());
+  return { eventId: randomUUID(), topic: definition.topic, key, type: name, payload: encoded, headers, ifEmailWritten };
 }
 
 function encodeReply(name: CommandName, result: unknown): EncodedReply {
@@ -42,6 +51,7 @@ function encodeReply(name: CommandName, result: unknown): EncodedReply {
 
 /** What one mutation did inside its transaction. */
 interface Applied {
+  command: CommandName;
   replayed: boolean;
   events: number;
   /** Expiry times of the orders it placed: db-service's own work once it commits. */
@@ -54,51 +64,82 @@ export function queryContext({ prisma, read }: Database, meta: CommandMeta, name
   const refuse = () => {
     throw new Error(`query ${name} cannot change anything`);
   };
-  return { db: prisma, read, meta, now: new Date(), settings, emit: refuse, expireOrdersAt: refuse };
+  return { db: prisma, read, meta, now: new Date(), settings, emit: refuse, writeEmail: refuse, expireOrdersAt: refuse };
 }
 
-/** A handler's context inside a transaction, and what it asked for there (events, expiry times). */
+/** What a mutation asked for in its transaction: what its last statement writes, and what follows its commit. */
+export interface Written {
+  events: OutboxRow[];
+  emails: Notification[];
+  ordersDueAt: Date[];
+}
+
+/** A handler's context inside a transaction, and what it asked for there (events, emails, expiry times). */
 export function mutationContext(tx: Prisma.TransactionClient, meta: CommandMeta, settings: HandlerSettings) {
-  const written = { events: [] as OutboxRow[], ordersDueAt: [] as Date[] };
+  const written: Written = { events: [], emails: [], ordersDueAt: [] };
   const context: HandlerContext = {
     db: tx,
     read: (query) => tx.$queryRaw(query),
     meta,
     now: new Date(),
     settings,
-    emit: (event, payload) => written.events.push(encodeEvent(event, payload, meta)),
+    emit: (event, payload, options) => written.events.push(encodeEvent(event, payload, meta, options?.ifEmailWritten)),
+    writeEmail: (email) => written.emails.push(email),
     expireOrdersAt: (at) => written.ordersDueAt.push(at),
   };
   return { context, written };
 }
 
 /**
- * Writes events to the outbox in the caller's transaction (the caller wakes the relay after commit),
- * and, for a command, stores its reply: one statement however many events, since each statement
- * costs a round trip and PostgreSQL's per-statement work. Rows go in the order they were emitted.
+ * The last statement of a mutation: it claims the command id with its reply, and writes the
+ * emails and the outbox events, in the caller's transaction (the caller wakes the relay after
+ * commit). One statement however much it writes, since each costs a round trip and PostgreSQL's
+ * per-statement work. Events go in the order they were emitted; one that tells of an email goes
+ * only with that email, whose dedupe key may already be taken. Returns whether the claim was new:
+ * false means the command was applied before, and this transaction must be rolled back.
  */
 export async function writeOutbox(
   tx: Prisma.TransactionClient,
-  events: OutboxRow[],
-  reply?: { commandId: string; body: Uint8Array },
-): Promise<void> {
+  { events, emails }: Pick<Written, 'events' | 'emails'>,
+  claim?: { commandId: string; name: CommandName; reply: Uint8Array },
+): Promise<boolean> {
+  if (!claim && events.length === 0 && emails.length === 0) return true;
   const column = <K extends keyof OutboxRow>(key: K) => events.map((event) => event[key]);
-  const payloads = events.map((event) => Buffer.from(event.payload).toString('base64'));
-  const headers = events.map((event) => JSON.stringify(event.headers));
-  const insert = Prisma.sql`
-    INSERT INTO outbox_events (event_id, topic, key, type, payload, headers)
-    SELECT event_id, topic, key, type, decode(payload, 'base64'), headers::jsonb
-    FROM unnest(${column('eventId')}::uuid[], ${column('topic')}::text[], ${column('key')}::text[], ${column('type')}::text[],
-                ${payloads}::text[], ${headers}::text[]) WITH ORDINALITY AS e(event_id, topic, key, type, payload, headers, n)
-    ORDER BY n`;
-  if (reply) {
-    await tx.$executeRaw`
-      WITH stored_reply AS (UPDATE processed_commands SET reply = ${Buffer.from(reply.body)} WHERE id = ${reply.commandId}::uuid)
-      ${insert}`;
-  } else if (events.length > 0) {
-    await tx.$executeRaw(insert);
-  }
+  const email = <K extends keyof Notification>(key: K) => emails.map((row) => row[key]);
+  const time = (key: 'nextAttemptAt' | 'createdAt') => emails.map((row) => row[key]?.toISOString() ?? null);
+  const [result] = await tx.$queryRaw<{ claimed: boolean }[]>`
+    WITH claim AS (
+      ${
+        claim
+          ? Prisma.sql`INSERT INTO processed_commands (id, command_type, ok, reply)
+              VALUES (${claim.commandId}::uuid, ${claim.name}, true, ${Buffer.from(claim.reply)})
+              ON CONFLICT (id) DO NOTHING RETURNING id`
+          : Prisma.sql`SELECT NULL::uuid AS id`
+      }
+    ), emails AS (
+      INSERT INTO notifications (id, type, "to", subject, body, status, attempts, dedupe_key, next_attempt_at, created_at, updated_at)
+      SELECT id, type, "to", subject, body, 'PENDING', 0, dedupe_key, next_attempt_at, created_at, created_at
+      FROM unnest(${email('id')}::uuid[], ${email('type')}::text[], ${email('to')}::text[], ${email('subject')}::text[],
+                  ${email('body')}::text[], ${email('dedupeKey')}::text[], ${time('nextAttemptAt')}::timestamptz[],
+                  ${time('createdAt')}::timestamptz[]) AS m(id, type, "to", subject, body, dedupe_key, next_attempt_at, created_at)
+      ON CONFLICT (dedupe_key) DO NOTHING
+      RETURNING id
+    ), events AS (
+      INSERT INTO outbox_events (event_id, topic, key, type, payload, headers)
+      SELECT event_id, topic, key, type, decode(payload, 'base64'), headers::jsonb
+      FROM unnest(${column('eventId')}::uuid[], ${column('topic')}::text[], ${column('key')}::text[], ${column('type')}::text[],
+                  ${events.map((event) => Buffer.from(event.payload).toString('base64'))}::text[],
+                  ${events.map((event) => JSON.stringify(event.headers))}::text[], ${column('ifEmailWritten')}::uuid[])
+           WITH ORDINALITY AS e(event_id, topic, key, type, payload, headers, if_email_written, n)
+      WHERE if_email_written IS NULL OR if_email_written IN (SELECT id FROM emails)
+      ORDER BY n
+    )
+    SELECT EXISTS (SELECT 1 FROM claim) AS claimed`;
+  return result?.claimed ?? false;
 }
+
+/** A command whose id was claimed before: its transaction is rolled back and its stored reply sent. */
+class AppliedBefore extends Error {}
 
 /** How long a command inside a shared transaction may wait for a row lock. */
 const batchLockTimeoutMs = 50;
@@ -135,24 +176,31 @@ export function createCommandExecutor(options: {
     return encodeReply(name, await handlerOf(name)(request as never, queryContext(database, meta, name, settings)));
   }
 
-  /** Claims the command id, applies the handler and stores its reply and events, all in `tx`. */
+  /**
+   * Applies the handler, then claims the command id with its reply in the last statement. A command
+   * applied before (a redelivery, a retry) finds its claim taken and throws AppliedBefore, which
+   * rolls back what it did; a concurrent duplicate waits on the other's row locks or its claim.
+   */
   async function apply(tx: Prisma.TransactionClient, { name, request, meta }: DecodedCommand): Promise<Applied> {
-    const claimed = await tx.$executeRaw`
-      INSERT INTO processed_commands (id, command_type, ok, reply)
-      VALUES (${meta.commandId}::uuid, ${name}, true, ''::bytea)
-      ON CONFLICT (id) DO NOTHING`;
-    if (claimed === 0) {
-      const done = await tx.processedCommand.findUniqueOrThrow({ where: { id: meta.commandId } });
-      return { replayed: true, events: 0, ordersDueAt: [], reply: { status: done.ok ? 'ok' : 'error', body: done.reply } };
-    }
     const { context, written } = mutationContext(tx, meta, settings);
     const reply = encodeReply(name, await handlerOf(name)(request as never, context));
-    await writeOutbox(tx, written.events, { commandId: meta.commandId, body: reply.body });
-    return { replayed: false, events: written.events.length, ordersDueAt: written.ordersDueAt, reply };
+    if (!(await writeOutbox(tx, written, { commandId: meta.commandId, name, reply: reply.body }))) throw new AppliedBefore();
+    return { command: name, replayed: false, events: written.events.length, ordersDueAt: written.ordersDueAt, reply };
   }
 
-  function committed(applied: Applied[], commands: DecodedCommand[]): void {
-    applied.forEach(({ replayed }, i) => replayed && metrics.commandsReplayed.inc({ command: commands[i]!.name }));
+  /**
+   * The reply stored for a command that failed here: one applied before fails now (its claim is
+   * taken, or its effects are there already, a unique key say) and is answered as it was then.
+   */
+  async function storedReply(db: Prisma.TransactionClient | PrismaClient, { name, meta }: DecodedCommand): Promise<Applied | undefined> {
+    const done = await db.processedCommand.findUnique({ where: { id: meta.commandId } });
+    return done
+      ? { command: name, replayed: true, events: 0, ordersDueAt: [], reply: { status: done.ok ? 'ok' : 'error', body: done.reply } }
+      : undefined;
+  }
+
+  function committed(applied: Applied[]): void {
+    for (const { command, replayed } of applied) if (replayed) metrics.commandsReplayed.inc({ command });
     if (applied.some(({ events }) => events > 0)) options.onEventsWritten();
     for (const at of applied.flatMap(({ ordersDueAt }) => ordersDueAt)) options.ordersDueAt(at);
   }
@@ -160,10 +208,13 @@ export function createCommandExecutor(options: {
   async function mutateAlone(command: DecodedCommand): Promise<EncodedReply> {
     try {
       const applied = await prisma.$transaction((tx) => apply(tx, command), transactionOptions);
-      committed([applied], [command]);
+      committed([applied]);
       return applied.reply;
     } catch (error) {
-      return failed(command, error);
+      const before = await storedReply(prisma, command).catch(() => undefined);
+      if (!before) return failed(command, error);
+      committed([before]);
+      return before.reply;
     }
   }
 
@@ -192,8 +243,10 @@ export function createCommandExecutor(options: {
             replies.push(done.reply);
           } catch (error) {
             await tx.$executeRawUnsafe('ROLLBACK TO SAVEPOINT mart_command');
-            if (mayPass(toAppError(error))) break;
-            replies.push(failed(command, error));
+            if (!(error instanceof AppliedBefore) && mayPass(toAppError(error))) break;
+            const before = await storedReply(tx, command);
+            if (before) applied.push(before);
+            replies.push(before ? before.reply : failed(command, error));
           }
         }
       }, transactionOptions);
@@ -203,7 +256,7 @@ export function createCommandExecutor(options: {
       for (const command of commands) alone.push(await mutateAlone(command));
       return alone;
     }
-    committed(applied, commands);
+    committed(applied);
     if (replies.length === commands.length) return replies;
     const [next, ...rest] = commands.slice(replies.length);
     replies.push(await mutateAlone(next!));

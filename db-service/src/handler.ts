@@ -1,6 +1,7 @@
 import { ValidationError, type CommandMeta } from '@mart/common';
 import type { CommandInput, CommandName, CommandResult, EventName, EventPayload } from '@mart/proto';
 import type { Db, SqlRead } from './database.ts';
+import type { Notification } from './generated/prisma/client.ts';
 
 /** What db-service's configuration tells its handlers. */
 export interface HandlerSettings {
@@ -16,8 +17,16 @@ export interface HandlerContext {
   meta: CommandMeta;
   now: Date;
   settings: HandlerSettings;
-  /** Records a domain event in the outbox, in the command's transaction (mutations only). */
-  emit<E extends EventName>(name: E, payload: EventPayload<E>): void;
+  /**
+   * Records a domain event in the outbox, in the command's transaction (mutations only). An event
+   * about an email is written only if that email is (`ifEmailWritten`: the email's id).
+   */
+  emit<E extends EventName>(name: E, payload: EventPayload<E>, options?: { ifEmailWritten: string }): void;
+  /**
+   * Writes an email to send, in the command's transaction and its last statement (mutations only);
+   * an email whose dedupe key is already taken is not written.
+   */
+  writeEmail(email: Notification): void;
   /** Asks db-service to cancel unpaid orders at `at`, once this transaction commits (mutations only). */
   expireOrdersAt(at: Date): void;
 }

@@ -31,7 +31,7 @@ export async function expireDueOrders(prisma: PrismaClient, settings: HandlerSet
         settings,
       );
       for (const order of due) await moveOrder(order, OrderStatus.CANCELLED, { ...context, now });
-      await writeOutbox(tx, written.events);
+      await writeOutbox(tx, written);
       return due.length;
     });
     if (expired < expiryBatchSize) break;

@@ -88,6 +88,35 @@ describe('command executor: commands that queued up together (real PostgreSQL)',
     expect(eventsWritten - before).to.equal(2, 'the relay is woken once per commit that wrote events');
   });
 
+  it('applies a repeated command once, alone, in a batch or at the same time, though its handler would succeed again', async () => {
+    const tag = randomUUID();
+    const id = randomUUID();
+    await executorWith(recording())([command('brand.create', { id, name: `once ${tag}` })]);
+    // brand.update here appends to the description: applied twice, it would show twice.
+    const handlers = allHandlers('it');
+    const appending: Handlers = {
+      ...handlers,
+      'brand.update': async (request, context) => {
+        await context.db.$executeRaw`UPDATE brands SET description = coalesce(description, '') || '+' WHERE id = ${request.id}::uuid`;
+        return handlers['brand.get']!(mart.common.IdRequest.create({ id: request.id }), context);
+      },
+    };
+    const update = command('brand.update', { id });
+    const again = () => command('brand.update', { id }, update.meta.commandId);
+    const first = await executorWith(appending)([update]);
+    const repeated = await Promise.all([
+      executorWith(appending)([again()]),
+      executorWith(appending)([command('brand.get', { id }), again(), command('brand.create', { id: randomUUID(), name: `next ${tag}` })]),
+      executorWith(appending)([again(), again()]),
+    ]);
+
+    expect((await prisma.brand.findUniqueOrThrow({ where: { id } })).description).to.equal('+');
+    for (const reply of [repeated[0][0]!, repeated[1][1]!, ...repeated[2]]) {
+      expect(Buffer.from(reply.body)).to.deep.equal(Buffer.from(first[0]!.body), 'the stored reply');
+    }
+    expect(errorCode(repeated[1][2]!)).to.equal('ok');
+  });
+
   it('commits what came before a command that may pass, runs that one alone, then the rest, in order', async () => {
     const tag = randomUUID();
     const ids = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];

@@ -37,7 +37,7 @@ export const customerHandlers: Handlers = {
     });
     const customer = toCustomer(row);
     emit('customer.registered', { customer });
-    await queueEmail(context, welcomeEmail(customer));
+    queueEmail(context, welcomeEmail(customer));
     return customer;
   },
 

@@ -51,9 +51,9 @@ function toNotification(row: Notification): mart.notification.Notification.$Prop
  * that event's consumer for the configured lease; should it never report, the retry job sends
  * the email once the lease is over. One email per type and subject: queueing it again does nothing.
  */
-export async function queueEmail(context: HandlerContext, email: EmailDraft | undefined): Promise<void> {
+export function queueEmail(context: HandlerContext, email: EmailDraft | undefined): void {
   if (!email) return;
-  const { db, now, settings, emit } = context;
+  const { now, settings } = context;
   const row: Notification = {
     id: randomUUID(),
     type: email.type,
@@ -70,13 +70,9 @@ export async function queueEmail(context: HandlerContext, email: EmailDraft | un
     createdAt: now,
     updatedAt: now,
   };
-  // ON CONFLICT rather than catching a unique violation, which would abort the transaction.
-  const inserted = await db.$executeRaw`
-    INSERT INTO notifications (id, type, "to", subject, body, status, attempts, dedupe_key, next_attempt_at, created_at, updated_at)
-    VALUES (${row.id}::uuid, ${row.type}, ${row.to}, ${row.subject}, ${row.body}, 'PENDING', 0,
-            ${row.dedupeKey}, ${row.nextAttemptAt}, ${now}, ${now})
-    ON CONFLICT (dedupe_key) DO NOTHING`;
-  if (inserted > 0) emit('notification.queued', { notification: toNotification(row) });
+  // Written with the command's outbox rows, in one statement; the event only if the row is.
+  context.writeEmail(row);
+  context.emit('notification.queued', { notification: toNotification(row) }, { ifEmailWritten: row.id });
 }
 
 async function findOrThrow(db: Db, id: string): Promise<Notification> {

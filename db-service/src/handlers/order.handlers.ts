@@ -221,7 +221,7 @@ export const orderHandlers: Handlers = {
     };
     const order = toOrder({ ...row, items });
     emit('order.placed', { order, customerEmail: email });
-    await queueEmail(context, orderPlacedEmail({ order, customerEmail: email }));
+    queueEmail(context, orderPlacedEmail({ order, customerEmail: email }));
     expireOrdersAt(row.expiresAt);
     return order;
   },

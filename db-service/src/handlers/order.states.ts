@@ -183,6 +183,6 @@ export async function moveOrder(order: LockedOrder, to: OrderStatus, context: Ha
     SELECT ${orderRowColumns('moved')}, c.email AS "customerEmail" FROM moved JOIN customers c ON c.id = moved.customer_id`);
   const moved = toOrder(row!);
   context.emit('order.status-changed', { order: moved, from: toProtoStatus[order.status], customerEmail: row!.customerEmail });
-  await queueEmail(context, orderStatusEmail({ order: moved, customerEmail: row!.customerEmail }));
+  queueEmail(context, orderStatusEmail({ order: moved, customerEmail: row!.customerEmail }));
   return moved;
 }
