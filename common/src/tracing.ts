@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 
 // W3C Trace Context (https://www.w3.org/TR/trace-context/): `traceparent` is
 // `<version>-<trace-id>-<parent-id>-<flags>`, lower-case hex of 2, 32, 16 and 2 digits. Mart
@@ -35,9 +35,13 @@ export function formatTraceparent(context: TraceContext): string {
  */
 export function childTraceparent(incoming?: string | string[]): string {
   const parent = parseTraceparent(incoming);
+  // Random hex from randomUUID, which draws on a cache of random bytes: randomBytes asks the kernel
+  // on every call, and that was 3 % of product-service's CPU in W1 (a span per request and command).
+  // 30 of a UUID's 32 hex digits are random; the span id leaves out the version digit (index 12).
+  const randomHex = () => randomUUID().replaceAll('-', '');
   return formatTraceparent({
-    traceId: parent?.traceId ?? randomBytes(16).toString('hex'),
-    parentId: randomBytes(8).toString('hex'),
+    traceId: parent?.traceId ?? randomHex(),
+    parentId: randomHex().slice(16),
     flags: parent?.flags ?? '01',
   });
 }
