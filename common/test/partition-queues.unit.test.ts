@@ -4,6 +4,7 @@ import type { Consumer, KafkaMessage } from 'kafkajs';
 import { createLogger } from '../src/logger.ts';
 import type { OffsetCommitter } from '../src/kafka/offset.committer.ts';
 import { PartitionQueues } from '../src/kafka/partition.queues.ts';
+import { FakeClock } from '../src/testing/index.ts';
 
 /** The parts of a kafkajs consumer and of the committer that the lanes use, recording calls. */
 function fakes() {
@@ -133,10 +134,12 @@ describe('PartitionQueues', () => {
   it('reads a partition again from a message whose handler threw, after a pause', async () => {
     const { consumer, committer, calls } = fakes();
     let failures = 1;
+    const clock = new FakeClock();
     const queues = new PartitionQueues({
       consumer,
       committer,
       logger,
+      clock,
       handle: async (_topic, _partition, [m]) => {
         if (m?.offset === '1' && failures-- > 0) throw new Error('dead-letter topic unavailable');
       },
@@ -145,7 +148,9 @@ describe('PartitionQueues', () => {
     await tick();
     void queues.push('t', 0, message(3)); // already fetched: ignored until the partition is re-read
     expect(calls).to.deep.equal(['handled t/0@0', 'pause t/0']);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await clock.advance(999);
+    expect(calls).to.deep.equal(['handled t/0@0', 'pause t/0'], 'still pausing for breath');
+    await clock.advance(1);
     expect(calls).to.deep.equal(['handled t/0@0', 'pause t/0', 'seek t/0@1', 'resume t/0']);
     for (const offset of [1, 2]) void queues.push('t', 0, message(offset));
     await tick();

@@ -50,7 +50,7 @@ describe('W3C trace context', () => {
   it('keeps the current traceparent across awaits', async () => {
     expect(currentTraceparent()).to.equal(undefined);
     const seen = await withTraceparent(valid, async () => {
-      await new Promise((resolve) => setTimeout(resolve, 1));
+      await new Promise(setImmediate); // across a turn of the event loop
       return currentTraceparent();
     });
     expect(seen).to.equal(valid);

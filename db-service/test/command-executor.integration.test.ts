@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { UnavailableError, createLogger, type DecodedCommand, type EncodedReply } from '@mart/common';
-import { requiredEnv } from '@mart/common/testing';
+import { eventually, requiredEnv } from '@mart/common/testing';
 import { mart, type CommandName } from '@mart/proto';
 import { createCommandExecutor } from '../src/command.executor.ts';
 import { createDatabase } from '../src/database.ts';
@@ -139,23 +139,24 @@ describe('command executor: commands that queued up together (real PostgreSQL)',
     await executorWith(recording())([command('brand.create', { id: locked, name: `locked ${tag}` })]);
     // Another transaction holds the row, as a command of another partition would.
     let release!: () => void;
+    let locking!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
+    const lockTaken = new Promise<void>((resolve) => (locking = resolve));
     const holding = prisma.$transaction(async (tx) => {
       await tx.$queryRaw`SELECT id FROM brands WHERE id = ${locked}::uuid FOR UPDATE`;
+      locking();
       await held;
     });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await lockTaken;
     const batch = executorWith(recording())([
       command('brand.create', { id: before, name: `before ${tag}` }),
       command('brand.update', { id: locked, name: `renamed ${tag}` }),
       command('brand.create', { id: after, name: `after ${tag}` }),
     ]);
     // The command before the locked row is committed while the lock is still held.
-    const deadline = Date.now() + 5000;
-    while ((await prisma.brand.count({ where: { id: before } })) === 0) {
-      expect(Date.now()).to.be.below(deadline, 'the batch waited for the lock instead of committing what came before');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await eventually(async () => (await prisma.brand.count({ where: { id: before } })) === 1, 'the command before the lock committed', {
+      timeoutMs: 5000,
+    });
     release();
     await holding;
     const replies = await batch;

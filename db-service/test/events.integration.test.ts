@@ -10,7 +10,7 @@ import {
   createLogger,
   loadConfig,
 } from '@mart/common';
-import { requiredEnv } from '@mart/common/testing';
+import { eventually, requiredEnv } from '@mart/common/testing';
 import { headers, mart, topics } from '@mart/proto';
 import { dbServiceConfigSchema } from '../src/config.ts';
 import { createDatabase } from '../src/database.ts';
@@ -18,14 +18,6 @@ import { startDbService, type RunningDbService } from '../src/db.service.ts';
 import { header, testKafka, waitForMessage } from './kafka.helpers.ts';
 
 const logger = createLogger('test', 'silent');
-
-async function eventually(check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('EventConsumer over the outbox (real broker and PostgreSQL)', function () {
   this.timeout(40_000);
@@ -70,7 +62,7 @@ describe('EventConsumer over the outbox (real broker and PostgreSQL)', function 
       for (const kind of ['plain', 'flaky', 'reject', 'after'])
         await rpc.call('brand.create', { id: randomUUID(), name: `${kind} ${tag}` });
       // Events of different brands travel on different partitions, which are handled independently.
-      await eventually(() => ['plain', 'flaky', 'after'].every((kind) => seen.has(`${kind} ${tag}`)));
+      await eventually(() => ['plain', 'flaky', 'after'].every((kind) => seen.has(`${kind} ${tag}`)), 'every event handled');
       expect(seen.get(`plain ${tag}`)).to.equal(1);
       expect(seen.get(`flaky ${tag}`)).to.equal(1);
       expect(seen.has(`reject ${tag}`)).to.equal(false);
@@ -102,7 +94,7 @@ describe('EventConsumer over the outbox (real broker and PostgreSQL)', function 
       });
       await producer.disconnect();
       await rpc.call('brand.create', { id: randomUUID(), name: `ok ${tag}` });
-      await eventually(() => received === 1);
+      await eventually(() => received === 1, 'the event handled once');
       await waitForMessage(testKafka(), topics.deadLetter, (m) => m.key?.toString() === tag);
     } finally {
       await consumer.stop();

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { Kafka, logLevel } from 'kafkajs';
-import { requiredEnv, serviceUrl } from '@mart/common/testing';
+import { eventually, requiredEnv, serviceUrl } from '@mart/common/testing';
 import { events, headers } from '@mart/proto';
 import {
   call,
-  eventually,
   gmailFake,
   placeOrder,
   readTopic,

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { mintToken, serviceUrl } from '@mart/common/testing';
+import { eventually, mintToken, serviceUrl } from '@mart/common/testing';
 import { mart } from '@mart/proto';
-import { Shop, address, call, eventually, type TestCustomer } from './shop.fixtures.ts';
+import { Shop, address, call, type TestCustomer } from './shop.fixtures.ts';
 
 // Drives the running order-service over HTTP (HTTP → Kafka → db-service → PostgreSQL), pays through
 // payment-service, and reads stock through inventory-service. db-service moves an order's stock in
@@ -233,7 +233,7 @@ describe('/orders end to end', function () {
       const read = await orders('GET', `/orders/${order.id}`, { token: alice.token });
       expect(read.body.status).to.equal('CANCELLED');
       return read.body;
-    });
+    }, 'the order to expire');
     expect(Date.parse(expired.updatedAt)).to.be.at.least(Date.parse(expired.expiresAt));
     await stockIs(pen.id, { onHand: 5, reserved: 0 });
   });

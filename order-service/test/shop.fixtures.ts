@@ -19,19 +19,6 @@ export function call(
   return api(base).call(method, path, options);
 }
 
-/** Polls until `check` passes: for effects that follow an event, which take a moment. */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
-
 export interface TestProduct {
   id: string;
   sku: string;

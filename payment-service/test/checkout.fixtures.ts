@@ -16,17 +16,6 @@ export function call(base: string, method: string, path: string, options: { toke
   return api(base).call(method, path, options);
 }
 
-/** Polls until `check` returns a value (not undefined), or fails with the last one seen. */
-export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 export function tokens() {
   const { privateKey } = stackKeys();
   return {

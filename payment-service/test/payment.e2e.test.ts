@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { serviceUrl } from '@mart/common/testing';
+import { eventually, serviceUrl } from '@mart/common/testing';
 import { mart } from '@mart/proto';
 import {
   call,
-  eventually,
   orderStatus,
   paymentEvents,
   placeOrder,

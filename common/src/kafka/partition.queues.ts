@@ -1,5 +1,6 @@
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import type { Logger } from '../logger.ts';
+import { systemClock, type Clock } from '../alarm.ts';
 import type { OffsetCommitter } from './offset.committer.ts';
 
 /** Handles messages of one partition, in offset order; with `batchSize` 1, one at a time. */
@@ -51,6 +52,8 @@ export class PartitionQueues {
       /** Above this many busy lanes, `push` waits (see there); no limit when not given. */
       maxRunning?: number;
       batchSize?: number;
+      /** Times the pause before a partition is re-read; tests move a FakeClock instead of waiting. */
+      clock?: Clock;
     },
   ) {
     const { consumer } = options;
@@ -167,7 +170,7 @@ export class PartitionQueues {
     lane.queue.length = 0;
     if (this.stopping) return; // the next run reads it again from the committed offset
     consumer.pause(partition);
-    setTimeout(() => {
+    (this.options.clock ?? systemClock).setTimeout(() => {
       if (this.stopping || this.lanes.get(key) !== lane) return; // stopped or revoked meanwhile
       this.lanes.delete(key);
       try {
@@ -176,7 +179,7 @@ export class PartitionQueues {
       } catch (error) {
         this.options.logger.warn({ err: error, topic: lane.topic, partition: lane.partition }, 'could not re-read the partition');
       }
-    }, rereadDelayMs).unref();
+    }, rereadDelayMs);
   }
 }
 

@@ -155,3 +155,29 @@ export class FakeClock implements Clock {
     this.time = end;
   }
 }
+
+/**
+ * Waits for what follows asynchronously (an event's effect, an email, an expiry): calls `check`
+ * until it returns something other than undefined or false, and resolves with that. A check that
+ * throws (a failed expect) is tried again; at the deadline its last error is thrown, or an error
+ * naming `what`. The one polling wait of Mart's test suites.
+ */
+export async function eventually<T>(
+  check: () => T | Promise<T>,
+  what: string,
+  options: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<Exclude<T, undefined | false>> {
+  const { timeoutMs = 15_000, intervalMs = 50 } = options;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let failure: unknown;
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value as Exclude<T, undefined | false>;
+    } catch (error) {
+      failure = error;
+    }
+    if (Date.now() > deadline) throw failure ?? new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { api, serviceUrl, type ApiResponse } from '@mart/common/testing';
+import { api, eventually, serviceUrl, type ApiResponse } from '@mart/common/testing';
 import {
   classificationGaps,
   expectErrorBody,
@@ -103,11 +103,7 @@ describe('HTTP abuse: authorization matrix over every endpoint × {anonymous, cu
   }
   const orderStatus = async (id: string) => (await ok(asAdmin('order-service', 'GET', `/orders/${id}`), 200, 'order')).status as string;
   async function becomes(orderId: string, status: string): Promise<void> {
-    const deadline = Date.now() + 15_000;
-    while ((await orderStatus(orderId)) !== status) {
-      if (Date.now() > deadline) throw new Error(`order ${orderId} did not become ${status}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await eventually(async () => (await orderStatus(orderId)) === status, `order ${orderId} to become ${status}`);
   }
   /** A's order, paid with the test card and PAID; its payment. */
   async function paidOrder(): Promise<{ order: string; payment: string }> {
