@@ -1,4 +1,5 @@
 export * from './errors.ts';
+export * from './ids.ts';
 export * from './config.ts';
 export * from './logger.ts';
 export * from './metrics.ts';

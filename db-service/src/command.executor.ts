@@ -10,7 +10,7 @@ import {
   type EncodedReply,
   type Logger,
 } from '@mart/common';
-import { commands, events, type CommandName, type EventName, type EventPayload } from '@mart/proto';
+import { commands, events, headers as headerNames, type CommandName, type EventName, type EventPayload } from '@mart/proto';
 import { Prisma, type Database, type PrismaClient } from './database.ts';
 import type { Notification } from './generated/prisma/client.ts';
 import { toAppError } from './database.errors.ts';
@@ -36,10 +36,10 @@ function encodeEvent<E extends EventName>(
   const definition = events[name];
   const encode = definition.type.encode as (message: unknown) => { finish(): Uint8Array };
   const key = (definition.key as (event: unknown) => string)(payload);
-  const headers: Record<string, string> = { 'mart-command-id': meta.commandId };
-  if (meta.requestId) headers['mart-request-id'] = meta.requestId;
+  const headers: Record<string, string> = { [headerNames.commandId]: meta.commandId };
+  if (meta.requestId) headers[headerNames.requestId] = meta.requestId;
   // The event continues the command's trace, as a child span of it.
-  if (meta.traceparent) headers.traceparent = childTraceparent(meta.traceparent);
+  if (meta.traceparent) headers[headerNames.traceparent] = childTraceparent(meta.traceparent);
   const encoded = new Uint8Array(encode(payload).finish());
   return { eventId: randomUUID(), topic: definition.topic, key, type: name, payload: encoded, headers, ifEmailWritten };
 }

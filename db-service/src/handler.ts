@@ -42,6 +42,11 @@ export function pageWindow(page: { page?: number | null; pageSize?: number | nul
   return { page: number, pageSize: size, skip: (number - 1) * size, take: size };
 }
 
+/** Units that can be ordered now: on hand and not held by an unpaid order; never negative. */
+export function availableUnits(stock: { onHand: number; reserved: number }): number {
+  return Math.max(0, stock.onHand - stock.reserved);
+}
+
 /** Lower-cased, trimmed, inner runs of white space folded: the uniqueness key of names. */
 export function nameKey(name: string): string {
   return name.trim().replace(/\s+/g, ' ').toLowerCase();

@@ -92,7 +92,7 @@ export class OutboxRelay {
             messages.push({
               key: row.key,
               value: Buffer.from(letter),
-              headers: { 'mart-dead-letter-reason': reason, 'mart-source-topic': row.topic },
+              headers: { [headerNames.deadLetterReason]: reason, [headerNames.sourceTopic]: row.topic },
             });
           }
           byTopic.set(topic, messages);

@@ -1,6 +1,6 @@
 import express, { type Express } from 'express';
 import Stripe from 'stripe';
-import { BadRequestError, type OpenApiDocument } from '@mart/common';
+import { BadRequestError, uuidPattern, type OpenApiDocument } from '@mart/common';
 import type { ProviderStatus } from './payment.provider.ts';
 
 export const webhookPath = '/payments/webhook';
@@ -15,8 +15,6 @@ export interface WebhookOutcome {
   status: ProviderStatus | 'REFUNDED';
   failureReason?: string;
 }
-
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Checks Stripe's signature over the exact bytes received (re-serialised JSON would not match)

@@ -38,9 +38,15 @@ export const topics = {
 
 export type TopicName = (typeof topics)[keyof typeof topics];
 
+const replyTopicPrefix = 'mart.replies.';
+
 /** Each calling service has one reply topic; every instance reads it in a group of its own. */
 export function replyTopic(service: string): string {
-  return `mart.replies.${service}`;
+  return `${replyTopicPrefix}${service}`;
+}
+
+export function isReplyTopic(topic: string): boolean {
+  return topic.startsWith(replyTopicPrefix);
 }
 
 export const partitions = {
@@ -511,6 +517,9 @@ export const headers = {
   eventId: 'mart-event-id',
   requestId: 'mart-request-id',
   traceparent: 'traceparent',
+  /** On a dead letter: why, and the topic it came from. */
+  deadLetterReason: 'mart-dead-letter-reason',
+  sourceTopic: 'mart-source-topic',
 } as const;
 
 /** Every topic Mart uses, with its partition count, for start-up topic creation. */

@@ -1,5 +1,5 @@
 import type { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { allTopics, commands, headers, isCommandName, mart, type CommandName } from '@mart/proto';
+import { allTopics, commands, headers, isCommandName, isReplyTopic, mart, type CommandName } from '@mart/proto';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { metrics } from '../metrics.ts';
@@ -8,6 +8,7 @@ import { DeadLetterPublisher } from './dead-letter.ts';
 import { createConsumer, createProducer, ensureTopics, headerString, startOrUndo, trackConsumerLag } from './kafka.ts';
 import { OffsetCommitter } from './offset.committer.ts';
 import { ProduceQueue } from './produce.queue.ts';
+import { uuidPattern } from '../ids.ts';
 import { PartitionQueues } from './partition.queues.ts';
 
 /** A reply ready to send: the encoded reply message, or an encoded mart.common.Error. */
@@ -50,8 +51,6 @@ export function encodeError(error: AppError): EncodedReply {
     body: mart.common.Error.encode({ code: error.code, message: error.message, details: error.details }).finish(),
   };
 }
-
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 class PoisonMessage extends Error {}
 
@@ -229,9 +228,9 @@ export class CommandServer {
     // Digits only: Number('') is 0, which would pass an empty header off as long expired.
     const deadlineHeader = header(headers.deadline) ?? '';
     const deadline = /^\d+$/.test(deadlineHeader) ? Number(deadlineHeader) : Number.NaN;
-    if (!commandId || !uuid.test(commandId)) throw new PoisonMessage('missing or invalid header: mart-command-id');
+    if (!commandId || !uuidPattern.test(commandId)) throw new PoisonMessage('missing or invalid header: mart-command-id');
     if (!correlationId) throw new PoisonMessage('missing header: mart-correlation-id');
-    if (!replyTo || !replyTo.startsWith('mart.replies.')) throw new PoisonMessage('missing or invalid header: mart-reply-to');
+    if (!replyTo || !isReplyTopic(replyTo)) throw new PoisonMessage('missing or invalid header: mart-reply-to');
     if (!Number.isFinite(deadline)) throw new PoisonMessage('missing or invalid header: mart-deadline');
     // A tombstone (null value) deletes a key in a compacted topic; it is never a command.
     if (message.value === null) throw new PoisonMessage(`no value (tombstone) for ${name}`);
@@ -250,7 +249,7 @@ export class CommandServer {
   private async replyIfPossible(message: KafkaMessage, reply: EncodedReply): Promise<void> {
     const replyTo = headerString(message.headers?.[headers.replyTo]);
     const correlationId = headerString(message.headers?.[headers.correlationId]);
-    if (replyTo?.startsWith('mart.replies.') && correlationId) await this.send(replyTo, correlationId, 'rejected', reply);
+    if (replyTo !== undefined && isReplyTopic(replyTo) && correlationId) await this.send(replyTo, correlationId, 'rejected', reply);
   }
 
   private async send(replyTo: string, correlationId: string, name: string, reply: EncodedReply): Promise<void> {

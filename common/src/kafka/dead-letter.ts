@@ -1,5 +1,5 @@
 import type { KafkaMessage, Producer } from 'kafkajs';
-import { mart, topics } from '@mart/proto';
+import { headers, mart, topics } from '@mart/proto';
 import type { Logger } from '../logger.ts';
 import { metrics } from '../metrics.ts';
 import { headerString } from './kafka.ts';
@@ -31,7 +31,7 @@ export class DeadLetterPublisher {
     await this.producer.send({
       topic: topics.deadLetter,
       messages: [
-        { key: message.key, value: Buffer.from(letter), headers: { 'mart-dead-letter-reason': reason, 'mart-source-topic': topic } },
+        { key: message.key, value: Buffer.from(letter), headers: { [headers.deadLetterReason]: reason, [headers.sourceTopic]: topic } },
       ],
     });
     metrics.deadLetters.inc({ topic, reason: reason.split(':')[0] ?? reason });

@@ -1,8 +1,8 @@
-import { InsufficientStockError, NotFoundError, ValidationError, type ErrorDetail } from '@mart/common';
+import { InsufficientStockError, NotFoundError, uuidPattern, ValidationError, type ErrorDetail } from '@mart/common';
 import type { mart } from '@mart/proto';
 import type { Db } from '../database.ts';
 import type { InventoryAdjustment, InventoryItem } from '../generated/prisma/client.ts';
-import { pageWindow, type Handlers } from '../handler.ts';
+import { availableUnits, pageWindow, type Handlers } from '../handler.ts';
 
 const maxUnits = 2_147_483_647; // the INTEGER column's limit
 
@@ -11,12 +11,11 @@ function toStockRecord(row: InventoryItem): mart.inventory.StockRecord.$Properti
     productId: row.productId,
     onHand: row.onHand,
     reserved: row.reserved,
-    available: Math.max(0, row.onHand - row.reserved),
+    available: availableUnits(row),
     updatedAt: row.updatedAt.toISOString(),
   };
 }
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const maxReasonLength = 200;
 
 function toAdjustment(row: InventoryAdjustment): mart.inventory.Adjustment.$Properties {

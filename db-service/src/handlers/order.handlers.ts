@@ -1,4 +1,4 @@
-import { ConflictError, InsufficientStockError, NotFoundError, ValidationError, type ErrorDetail } from '@mart/common';
+import { ConflictError, InsufficientStockError, NotFoundError, uuidPattern, ValidationError, type ErrorDetail } from '@mart/common';
 import type { mart } from '@mart/proto';
 import type { Db } from '../database.ts';
 import { OrderStatus, Prisma, type Order } from '../generated/prisma/client.ts';
@@ -9,7 +9,6 @@ import { lockOrder, moveOrder, orderRowColumns, toOrder, toProtoStatus, withItem
 
 const orderLimits = { lines: 50, quantity: 1000, idempotencyKey: 200, ttlSeconds: 7 * 24 * 3600 } as const;
 const maxCents = 2_147_483_647; // the INTEGER column's limit
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function fromProtoStatus(status: mart.order.OrderStatus, path: string): OrderStatus {
   const found = (Object.keys(toProtoStatus) as OrderStatus[]).find((name) => toProtoStatus[name] === status);

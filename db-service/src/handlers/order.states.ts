@@ -3,7 +3,7 @@ import { mart } from '@mart/proto';
 import type { Db } from '../database.ts';
 import { OrderStatus, Prisma, ReservationStatus, type InventoryItem, type Order, type OrderItem } from '../generated/prisma/client.ts';
 import { orderStatusEmail } from '../emails.ts';
-import type { HandlerContext } from '../handler.ts';
+import { availableUnits, type HandlerContext } from '../handler.ts';
 import { queueEmail } from './notification.handlers.ts';
 
 // An order's state machine and what each move does to the rest of the database, in the
@@ -149,7 +149,7 @@ async function moveStock(orderId: string, move: StockMove, { db, emit }: Handler
         productId: row!.productId,
         onHand: row!.onHand,
         reserved: row!.reserved,
-        available: Math.max(0, row!.onHand - row!.reserved),
+        available: availableUnits(row!),
         updatedAt: row!.updatedAt.toISOString(),
       },
       reason,

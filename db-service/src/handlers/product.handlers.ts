@@ -1,10 +1,10 @@
-import { ConflictError, NotFoundError, ValidationError, type ErrorDetail } from '@mart/common';
+import { ConflictError, NotFoundError, uuidPattern, ValidationError, type ErrorDetail } from '@mart/common';
 import { mart } from '@mart/proto';
 import { Prisma } from '../database.ts';
 import type { Db } from '../database.ts';
 import type { InventoryItem, Product } from '../generated/prisma/client.ts';
 import { isRecordNotFound, uniqueViolation, rethrowNotFound } from '../database.errors.ts';
-import { pageWindow, type Handlers } from '../handler.ts';
+import { availableUnits, pageWindow, type Handlers } from '../handler.ts';
 
 /** A product row with its orderable units, as both Prisma and the search SQL produce it. */
 type ProductRow = Product & { available: number };
@@ -13,7 +13,7 @@ const maxInteger = 2_147_483_647; // the limit of an INTEGER column (price, unit
 
 function withAvailability(row: Product & { inventory: InventoryItem | null }): ProductRow {
   const { inventory, ...product } = row;
-  return { ...product, available: inventory ? Math.max(0, inventory.onHand - inventory.reserved) : 0 };
+  return { ...product, available: inventory ? availableUnits(inventory) : 0 };
 }
 
 function toProduct(row: ProductRow): mart.product.Product.$Properties {
@@ -164,7 +164,6 @@ export function productSearchQuery(input: mart.product.ListProducts) {
 // ---------- bulk import ----------
 
 const maxImportBatch = 1000; // keeps one import's transaction well inside the executor's timeout
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Checks a whole batch (no HTTP edge validates it first); details name `products.<index>.<field>`. */
 async function checkedImport(db: Db, input: mart.product.ImportProducts) {
