@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RpcClient } from '@mart/common';
+import { pagedReply, type RpcClient } from '@mart/common';
 import type { CommandReply } from '@mart/proto';
 import type { BrandDto, CreateBrandBody, ListBrandsQuery, UpdateBrandBody } from './brand.schemas.ts';
 
@@ -40,12 +40,7 @@ export function brandService(rpc: Rpc) {
 
     async list(query: ListBrandsQuery, requestId: string) {
       const result = await rpc.call('brand.list', { page: { page: query.page, pageSize: query.pageSize }, q: query.q }, { requestId });
-      return {
-        items: result.items.map((brand) => toBrandDto(brand as CommandReply<'brand.get'>)),
-        page: result.page?.page ?? query.page,
-        pageSize: result.page?.pageSize ?? query.pageSize,
-        total: result.page?.total ?? 0,
-      };
+      return pagedReply(result, query, (brand) => toBrandDto(brand as CommandReply<'brand.get'>));
     },
   };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RpcClient } from '@mart/common';
+import { pagedReply, type RpcClient } from '@mart/common';
 import type { CommandReply } from '@mart/proto';
 import type { CategoryDto, CreateCategoryBody, ListCategoriesQuery, UpdateCategoryBody } from './category.schemas.ts';
 
@@ -42,12 +42,7 @@ export function categoryService(rpc: Rpc) {
     async list(query: ListCategoriesQuery, requestId: string) {
       const request = { page: { page: query.page, pageSize: query.pageSize }, parentId: query.parentId, rootsOnly: query.roots ?? false };
       const result = await rpc.call('category.list', request, { requestId });
-      return {
-        items: result.items.map((category) => toCategoryDto(category as CommandReply<'category.get'>)),
-        page: result.page?.page ?? query.page,
-        pageSize: result.page?.pageSize ?? query.pageSize,
-        total: result.page?.total ?? 0,
-      };
+      return pagedReply(result, query, (category) => toCategoryDto(category as CommandReply<'category.get'>));
     },
   };
 }

@@ -13,6 +13,7 @@ export * from './kafka/event.consumer.ts';
 export * from './http/zod.ts';
 export * from './http/auth.ts';
 export * from './http/route.ts';
+export * from './http/page.ts';
 export * from './http/openapi.ts';
 export * from './http/app.ts';
 export * from './credentials.ts';

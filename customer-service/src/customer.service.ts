@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { NotFoundError, UnauthorizedError, hashPassword, verifyPassword, type Principal, type RpcClient } from '@mart/common';
+import { hashPassword, NotFoundError, pagedReply, UnauthorizedError, verifyPassword, type Principal, type RpcClient } from '@mart/common';
 import { mart, type CommandReply } from '@mart/proto';
 import type { ChangePasswordBody, CustomerDto, ListCustomersQuery, RegisterCustomerBody, UpdateMeBody } from './customer.schemas.ts';
 
@@ -64,12 +64,7 @@ export function customerService(rpc: Rpc, options: { bcryptCost: number }) {
         { page: { page: query.page, pageSize: query.pageSize }, email: query.email },
         { requestId },
       );
-      return {
-        items: result.items.map((customer) => toCustomerDto(customer as CommandReply<'customer.get'>)),
-        page: result.page?.page ?? query.page,
-        pageSize: result.page?.pageSize ?? query.pageSize,
-        total: result.page?.total ?? 0,
-      };
+      return pagedReply(result, query, (customer) => toCustomerDto(customer as CommandReply<'customer.get'>));
     },
   };
 }

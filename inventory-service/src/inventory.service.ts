@@ -1,4 +1,4 @@
-import type { Principal, RpcClient } from '@mart/common';
+import { pagedReply, type Principal, type RpcClient } from '@mart/common';
 import type { CommandReply } from '@mart/proto';
 import type { AdjustmentDto, AdjustStockBody, ListAdjustmentsQuery, SetStockBody, StockDto } from './inventory.schemas.ts';
 
@@ -48,12 +48,7 @@ export function inventoryService(rpc: Rpc) {
         { productId, page: { page: query.page, pageSize: query.pageSize } },
         { requestId },
       );
-      return {
-        items: result.items.map(toAdjustmentDto),
-        page: result.page?.page ?? query.page,
-        pageSize: result.page?.pageSize ?? query.pageSize,
-        total: result.page?.total ?? 0,
-      };
+      return pagedReply(result, query, toAdjustmentDto);
     },
   };
 }

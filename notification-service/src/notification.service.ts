@@ -1,4 +1,4 @@
-import type { RpcClient } from '@mart/common';
+import { pagedReply, type RpcClient } from '@mart/common';
 import { mart, type CommandReply } from '@mart/proto';
 import type { ListNotificationsQuery, NotificationDto } from './notification.schemas.ts';
 
@@ -49,12 +49,7 @@ export function notificationService(rpc: Rpc) {
         },
         { requestId },
       );
-      return {
-        items: result.items.map((notification) => toNotificationDto(notification as Notification)),
-        page: result.page?.page ?? query.page,
-        pageSize: result.page?.pageSize ?? query.pageSize,
-        total: result.page?.total ?? 0,
-      };
+      return pagedReply(result, query, (notification) => toNotificationDto(notification as Notification));
     },
   };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { InvalidStateError, isStaff, type Principal, type RpcClient } from '@mart/common';
+import { InvalidStateError, isStaff, pagedReply, type Principal, type RpcClient } from '@mart/common';
 import { mart, type CommandReply } from '@mart/proto';
 import type { ListOrdersQuery, OrderDto, OrderStatusName, PlaceOrderBody } from './order.schemas.ts';
 
@@ -87,12 +87,7 @@ export function orderService(rpc: Rpc, settings: { ttlSeconds: number }) {
         status: query.status ? toWire[query.status] : undefined,
       };
       const result = await rpc.call('order.list', request, { requestId });
-      return {
-        items: result.items.map((order) => toOrderDto(order as CommandReply<'order.get'>)),
-        page: result.page?.page ?? query.page,
-        pageSize: result.page?.pageSize ?? query.pageSize,
-        total: result.page?.total ?? 0,
-      };
+      return pagedReply(result, query, (order) => toOrderDto(order as CommandReply<'order.get'>));
     },
 
     async cancel(id: string, viewer: Principal, requestId: string): Promise<OrderDto> {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { NotFoundError, UnavailableError, commandIdFor, type EventHandlers, type Logger, type RpcClient } from '@mart/common';
+import { commandIdFor, NotFoundError, pagedReply, UnavailableError, type EventHandlers, type Logger, type RpcClient } from '@mart/common';
 import { mart, type CommandReply } from '@mart/proto';
 import type { PaymentProvider, ProviderPayment } from './payment.provider.ts';
 import type { CreatePaymentBody, ListPaymentsQuery, PaymentDto, PaymentStatusName, RefundDto } from './payment.schemas.ts';
@@ -161,12 +161,7 @@ export function paymentService({ rpc, provider, logger }: PaymentServiceDeps) {
         { page: { page: query.page, pageSize: query.pageSize }, orderId: query.orderId, customerId },
         { requestId },
       );
-      return {
-        items: result.items.map((payment) => toPaymentDto(payment as Payment)),
-        page: result.page?.page ?? query.page,
-        pageSize: result.page?.pageSize ?? query.pageSize,
-        total: result.page?.total ?? 0,
-      };
+      return pagedReply(result, query, (payment) => toPaymentDto(payment as Payment));
     },
 
     /** Refunds what remains of a succeeded payment: recorded as PENDING first, so a failure half-way is settled by the next try. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isStaff, type Principal, type RpcClient } from '@mart/common';
+import { isStaff, pagedReply, type Principal, type RpcClient } from '@mart/common';
 import { mart, type CommandReply } from '@mart/proto';
 import type { CreateProductBody, ListProductsQuery, ProductDto, UpdateProductBody } from './product.schemas.ts';
 
@@ -63,12 +63,7 @@ export function productService(rpc: Rpc) {
         includeInactive: isStaff(viewer),
       };
       const result = await rpc.call('product.list', request, { requestId });
-      return {
-        items: result.items.map((product) => toProductDto(product as CommandReply<'product.get'>)),
-        page: result.page?.page ?? query.page,
-        pageSize: result.page?.pageSize ?? query.pageSize,
-        total: result.page?.total ?? 0,
-      };
+      return pagedReply(result, query, (product) => toProductDto(product as CommandReply<'product.get'>));
     },
   };
 }

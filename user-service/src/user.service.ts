@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { hashPassword, type RpcClient } from '@mart/common';
+import { hashPassword, pagedReply, type RpcClient } from '@mart/common';
 import { mart, type CommandReply } from '@mart/proto';
 import type { CreateUserBody, ListUsersQuery, Role, UpdateUserBody, UserDto } from './user.schemas.ts';
 
@@ -50,12 +50,7 @@ export function userService(rpc: Rpc, options: { bcryptCost: number }) {
 
     async list(query: ListUsersQuery, requestId: string) {
       const result = await rpc.call('user.list', { page: { page: query.page, pageSize: query.pageSize } }, { requestId });
-      return {
-        items: result.items.map((user) => toUserDto(user as CommandReply<'user.get'>)),
-        page: result.page?.page ?? query.page,
-        pageSize: result.page?.pageSize ?? query.pageSize,
-        total: result.page?.total ?? 0,
-      };
+      return pagedReply(result, query, (user) => toUserDto(user as CommandReply<'user.get'>));
     },
 
     /** Creates the configured admin when there is no admin at all; true when it did. */
