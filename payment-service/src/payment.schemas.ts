@@ -2,6 +2,7 @@ import { pageOf, pageQuery, uuidSchema, z } from '@mart/common';
 
 export const paymentStatuses = ['REQUIRES_PAYMENT', 'PROCESSING', 'SUCCEEDED', 'FAILED', 'REFUNDED'] as const;
 export const refundStatuses = ['PENDING', 'SUCCEEDED', 'FAILED'] as const;
+export const paymentProviders = ['stripe', 'simulated'] as const;
 
 export const refundSchema = z
   .object({
@@ -24,7 +25,7 @@ export const paymentSchema = z
     customerId: uuidSchema,
     amountCents: z.number().int().openapi({ description: 'From the order, in minor units', example: 1999 }),
     currency: z.string().openapi({ example: 'USD' }),
-    provider: z.enum(['stripe', 'simulated']),
+    provider: z.enum(paymentProviders),
     status: z.enum(paymentStatuses),
     providerPaymentId: z.string().nullable().openapi({ description: "The provider's id: a Stripe PaymentIntent (pi_...) or sim_..." }),
     clientSecret: z.string().optional().openapi({ description: 'Stripe only, when no payment method was given: confirm with Stripe.js' }),
