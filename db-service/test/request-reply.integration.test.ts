@@ -11,7 +11,7 @@ import {
   createLogger,
   loadConfig,
 } from '@mart/common';
-import { requiredEnv } from '@mart/common/testing';
+import { eventually, requiredEnv } from '@mart/common/testing';
 import { headers, mart, topics } from '@mart/proto';
 import { dbServiceConfigSchema } from '../src/config.ts';
 import { startDbService, type RunningDbService } from '../src/db.service.ts';
@@ -238,13 +238,17 @@ describe('Kafka request/reply with db-service (real broker and PostgreSQL)', fun
         // Pings carry no key, so they spread over partitions; once the group has rebalanced
         // both instances answer some of them.
         const seen = new Set<string>();
-        const deadline = Date.now() + 45_000;
-        while (seen.size < 2 && Date.now() < deadline) {
-          const pongs = await Promise.all(
-            Array.from({ length: 12 }, () => rpc.call('system.ping', {}, { timeoutMs: 10_000 }).catch(() => undefined)),
-          );
-          for (const pong of pongs) if (pong) seen.add(pong.instance);
-        }
+        await eventually(
+          async () => {
+            const pongs = await Promise.all(
+              Array.from({ length: 12 }, () => rpc.call('system.ping', {}, { timeoutMs: 10_000 }).catch(() => undefined)),
+            );
+            for (const pong of pongs) if (pong) seen.add(pong.instance);
+            return seen.size >= 2;
+          },
+          'pongs from both instances',
+          { timeoutMs: 45_000, intervalMs: 0 },
+        );
         expect([...seen]).to.include('second-instance');
         expect(seen.size).to.equal(2);
       } finally {
