@@ -98,7 +98,7 @@ export function mutationContext(tx: Prisma.TransactionClient, meta: CommandMeta,
  * only with that email, whose dedupe key may already be taken. Returns whether the claim was new:
  * false means the command was applied before, and this transaction must be rolled back.
  */
-export async function writeOutbox(
+export async function writeClaimAndOutbox(
   tx: Prisma.TransactionClient,
   { events, emails }: Pick<Written, 'events' | 'emails'>,
   claim?: { commandId: string; name: CommandName; reply: Uint8Array },
@@ -184,7 +184,7 @@ export function createCommandExecutor(options: {
   async function apply(tx: Prisma.TransactionClient, { name, request, meta }: DecodedCommand): Promise<Applied> {
     const { context, written } = mutationContext(tx, meta, settings);
     const reply = encodeReply(name, await handlerOf(name)(request as never, context));
-    if (!(await writeOutbox(tx, written, { commandId: meta.commandId, name, reply: reply.body }))) throw new AppliedBefore();
+    if (!(await writeClaimAndOutbox(tx, written, { commandId: meta.commandId, name, reply: reply.body }))) throw new AppliedBefore();
     return { command: name, replayed: false, events: written.events.length, ordersDueAt: written.ordersDueAt, reply };
   }
 

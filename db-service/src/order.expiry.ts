@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Alarm, type Clock, type Logger } from '@mart/common';
-import { mutationContext, writeOutbox } from './command.executor.ts';
+import { mutationContext, writeClaimAndOutbox } from './command.executor.ts';
 import type { PrismaClient } from './database.ts';
 import type { HandlerSettings } from './handler.ts';
 import { OrderStatus } from './generated/prisma/client.ts';
@@ -31,7 +31,7 @@ export async function expireDueOrders(prisma: PrismaClient, settings: HandlerSet
         settings,
       );
       for (const order of due) await moveOrder(order, OrderStatus.CANCELLED, { ...context, now });
-      await writeOutbox(tx, written);
+      await writeClaimAndOutbox(tx, written);
       return due.length;
     });
     if (expired < expiryBatchSize) break;
