@@ -6,7 +6,7 @@
  *   DATABASE_URL=... PORT=29020 DB_POOL_SIZE=10 tsx bench/baseline.app.ts
  */
 import express from 'express';
-import { NotFoundError } from '@mart/common';
+import { NotFoundError } from '@mart/common/errors';
 import { mart } from '@mart/proto';
 import { createDatabase } from '../db-service/src/database.ts';
 import { queryContext } from '../db-service/src/command.executor.ts';

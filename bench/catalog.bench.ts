@@ -13,7 +13,8 @@
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { RpcClient, createKafka, createLogger } from '@mart/common';
+import { RpcClient, createKafka } from '@mart/common/kafka';
+import { createLogger } from '@mart/common/logger';
 import { mart } from '@mart/proto';
 import { Prisma, createDatabase } from '../db-service/src/database.ts';
 import { productSearchQuery } from '../db-service/src/handlers/product.handlers.ts';

@@ -9,7 +9,8 @@
  */
 import fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { createKafka, createLogger, createProducer } from '@mart/common';
+import { createKafka, createProducer } from '@mart/common/kafka';
+import { createLogger } from '@mart/common/logger';
 import { partitions } from '@mart/proto';
 import { drive, type DrivePlan } from './drive.ts';
 import { measuredWindow, report } from './window.ts';

@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { hashPassword } from '@mart/common';
+import { hashPassword } from '@mart/common/credentials';
 import { REPO_ROOT } from '../tools/services.ts';
 import { saveResults, startBenchStack } from './bench.stack.ts';
 

@@ -3,7 +3,7 @@
  * topic, and PostgreSQL's transaction and row counters for the bench database.
  */
 import type pg from 'pg';
-import type { createKafka } from '@mart/common';
+import type { createKafka } from '@mart/common/kafka';
 import { addMetricCounts, workFromMetrics, type WorkCounts } from './work.ts';
 
 type Admin = ReturnType<ReturnType<typeof createKafka>['admin']>;

@@ -25,7 +25,8 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import pg from 'pg';
-import { RpcClient, createKafka, createLogger } from '@mart/common';
+import { RpcClient, createKafka } from '@mart/common/kafka';
+import { createLogger } from '@mart/common/logger';
 import { mintToken } from '@mart/common/testing';
 
 import { saveResults } from '../bench/bench.stack.ts';

@@ -14,7 +14,11 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { ConflictError, RpcClient, baseConfigSchema, createKafka, createLogger, instanceId, loadConfig, retryUntil } from '@mart/common';
+import { baseConfigSchema, instanceId, loadConfig } from '@mart/common/config';
+import { ConflictError } from '@mart/common/errors';
+import { RpcClient, createKafka } from '@mart/common/kafka';
+import { createLogger } from '@mart/common/logger';
+import { retryUntil } from '@mart/common/service';
 
 type Rpc = Pick<RpcClient, 'call'>;
 

@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { ConfigError, readKey } from '@mart/common';
+import { ConfigError, readKey } from '@mart/common/config';
 import type { AuthConfig } from './config.ts';
 
 export interface PublicJwk {

@@ -1,5 +1,5 @@
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { RateLimitedError } from '@mart/common';
+import { RateLimitedError } from '@mart/common/errors';
 import type { AuthConfig } from './config.ts';
 
 export class LoginRateLimitedError extends RateLimitedError {

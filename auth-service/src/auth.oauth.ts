@@ -1,5 +1,7 @@
 import express, { type Express } from 'express';
-import { ValidationError, z, type OpenApiDocument } from '@mart/common';
+import { ValidationError } from '@mart/common/errors';
+import type { OpenApiDocument } from '@mart/common/http';
+import { z } from '@mart/common/zod';
 import { oauthPasswordForm, type TokenPair } from './auth.schemas.ts';
 
 // The OAuth2 password grant on the login endpoints, so Swagger UI's Authorize button (and any

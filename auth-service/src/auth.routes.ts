@@ -1,5 +1,7 @@
 import type { Request, Response } from 'express';
-import { UnauthorizedError, defineRoute, type PrincipalKind, type RouteDefinition, type ServiceRuntime } from '@mart/common';
+import { UnauthorizedError } from '@mart/common/errors';
+import { defineRoute, type PrincipalKind, type RouteDefinition } from '@mart/common/http';
+import type { ServiceRuntime } from '@mart/common/service';
 import { LoginRateLimitedError, type LoginLimiter } from './auth.limiter.ts';
 import { isOAuthForm, withOAuthNames } from './auth.oauth.ts';
 import { jwksSchema, loginBody, meSchema, refreshBody, tokenPairSchema, type LoginBody } from './auth.schemas.ts';

@@ -1,4 +1,5 @@
-import { emailSchema, z } from '@mart/common';
+import { emailSchema } from '@mart/common/credentials';
+import { z } from '@mart/common/zod';
 
 // Login checks a password, it does not set one: any length a client sends is compared, within reason.
 const loginPassword = z.string().min(1).max(1024);

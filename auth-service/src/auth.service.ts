@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { UnauthorizedError, verifyPassword, type Logger, type Principal, type PrincipalKind, type RpcClient } from '@mart/common';
+import { verifyPassword } from '@mart/common/credentials';
+import { UnauthorizedError } from '@mart/common/errors';
+import type { Principal, PrincipalKind } from '@mart/common/http';
+import type { RpcClient } from '@mart/common/kafka';
+import type { Logger } from '@mart/common/logger';
 import { mart } from '@mart/proto';
 import type { LoginLimiter } from './auth.limiter.ts';
 import type { LoginBody, TokenPair } from './auth.schemas.ts';

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import type { Principal } from '@mart/common';
+import type { Principal } from '@mart/common/http';
 import type { PublicJwk, SigningKey } from './auth.keys.ts';
 import type { AuthConfig } from './config.ts';
 

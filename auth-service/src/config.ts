@@ -1,4 +1,6 @@
-import { bcryptCostSchema, httpServiceConfigSchema, z } from '@mart/common';
+import { httpServiceConfigSchema } from '@mart/common/config';
+import { bcryptCostSchema } from '@mart/common/credentials';
+import { z } from '@mart/common/zod';
 
 const count = z.coerce.number().int().min(1);
 

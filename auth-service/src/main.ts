@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { hashPassword, loadConfig, runHttpService, stopOnSignals } from '@mart/common';
+import { loadConfig } from '@mart/common/config';
+import { hashPassword } from '@mart/common/credentials';
+import { runHttpService, stopOnSignals } from '@mart/common/service';
 import { loadSigningKey } from './auth.keys.ts';
 import { LoginLimiter, loginLimits } from './auth.limiter.ts';
 import { acceptOAuthPasswordForm, documentOAuthPasswordFlow } from './auth.oauth.ts';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import pg from 'pg';
-import { UnauthorizedError, ValidationError, type CommandMeta } from '@mart/common';
+import { UnauthorizedError, ValidationError } from '@mart/common/errors';
+import type { CommandMeta } from '@mart/common/kafka';
 import { requiredEnv } from '@mart/common/testing';
 import { mart, type CommandInput, type CommandName } from '@mart/proto';
 import { mutationContext } from '../../db-service/src/command.executor.ts';

@@ -2,17 +2,12 @@ import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
-import {
-  ConfigError,
-  TokenVerifier,
-  UnavailableError,
-  UnauthorizedError,
-  createHttpApp,
-  createLogger,
-  hashPassword,
-  loadConfig,
-  type RpcClient,
-} from '@mart/common';
+import { ConfigError, loadConfig } from '@mart/common/config';
+import { hashPassword } from '@mart/common/credentials';
+import { UnavailableError, UnauthorizedError } from '@mart/common/errors';
+import { TokenVerifier, createHttpApp } from '@mart/common/http';
+import type { RpcClient } from '@mart/common/kafka';
+import { createLogger } from '@mart/common/logger';
 import { generateTestKeys } from '@mart/common/testing';
 import { mart } from '@mart/proto';
 import { loadSigningKey } from '../src/auth.keys.ts';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { pagedReply, type RpcClient } from '@mart/common';
+import { pagedReply } from '@mart/common/http';
+import type { RpcClient } from '@mart/common/kafka';
 import type { CommandReply } from '@mart/proto';
 import type { BrandDto, CreateBrandBody, ListBrandsQuery, UpdateBrandBody } from './brand.schemas.ts';
 

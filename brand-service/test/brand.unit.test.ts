@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { NotFoundError, type RpcClient } from '@mart/common';
+import { NotFoundError } from '@mart/common/errors';
+import type { RpcClient } from '@mart/common/kafka';
 import { generateTestKeys, mintToken, routeTestApp } from '@mart/common/testing';
 import { brandRoutes } from '../src/brand.routes.ts';
 

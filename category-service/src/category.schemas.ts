@@ -1,4 +1,4 @@
-import { idParams, pageOf, pageQuery, uuidSchema, z } from '@mart/common';
+import { idParams, pageOf, pageQuery, uuidSchema, z } from '@mart/common/zod';
 
 export const categorySchema = z
   .object({

@@ -1,4 +1,5 @@
-import { loadConfig, runHttpService, stopOnSignals } from '@mart/common';
+import { loadConfig } from '@mart/common/config';
+import { runHttpService, stopOnSignals } from '@mart/common/service';
 import { categoryRoutes } from './category.routes.ts';
 import { categoryConfigSchema } from './config.ts';
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { ConflictError, ValidationError, type RpcClient } from '@mart/common';
+import { ConflictError, ValidationError } from '@mart/common/errors';
+import type { RpcClient } from '@mart/common/kafka';
 import { generateTestKeys, mintToken, routeTestApp } from '@mart/common/testing';
 import { categoryRoutes } from '../src/category.routes.ts';
 

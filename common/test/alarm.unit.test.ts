@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { Alarm, createLogger } from '../src/index.ts';
+import { Alarm } from '@mart/common/alarm';
+import { createLogger } from '@mart/common/logger';
 import { FakeClock } from '../src/testing/index.ts';
 
 describe('Alarm (fake clock)', () => {

@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
-import { ForbiddenError, TokenVerifier, UnauthorizedError, authorize, type Access, type Principal } from '../src/index.ts';
+import { ForbiddenError, UnauthorizedError } from '@mart/common/errors';
+import { TokenVerifier, authorize, type Access, type Principal } from '@mart/common/http';
 import { generateTestKeys, mintToken } from '../src/testing/index.ts';
 
 describe('TokenVerifier', () => {

@@ -7,7 +7,7 @@ import {
   ValidationError,
   errorFromReply,
   errorStatus,
-} from '../src/index.ts';
+} from '@mart/common/errors';
 
 describe('errors', () => {
   it('rebuilds the same error class from an error reply code', () => {

@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { NotFoundError, TokenVerifier, UnavailableError, createHttpApp, createLogger, defineRoute, z } from '../src/index.ts';
+import { NotFoundError, UnavailableError } from '@mart/common/errors';
+import { TokenVerifier, createHttpApp, defineRoute } from '@mart/common/http';
+import { createLogger } from '@mart/common/logger';
+import { z } from '@mart/common/zod';
 import { generateTestKeys, mintToken } from '../src/testing/index.ts';
 
 describe('createHttpApp', () => {

@@ -1,15 +1,10 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import {
-  TokenVerifier,
-  createHttpApp,
-  createLogger,
-  currentTraceparent,
-  defineRoute,
-  parseTraceparent,
-  trackConsumerLag,
-  z,
-} from '../src/index.ts';
+import { TokenVerifier, createHttpApp, defineRoute } from '@mart/common/http';
+import { trackConsumerLag } from '@mart/common/kafka';
+import { createLogger } from '@mart/common/logger';
+import { currentTraceparent, parseTraceparent } from '@mart/common/tracing';
+import { z } from '@mart/common/zod';
 import { generateTestKeys } from '../src/testing/index.ts';
 
 describe('metrics after traffic', () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { childTraceparent, currentTraceparent, parseTraceparent, traceIdOf, withTraceparent } from '../src/index.ts';
+import { childTraceparent, currentTraceparent, parseTraceparent, traceIdOf, withTraceparent } from '@mart/common/tracing';
 
 const valid = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { hashPassword, NotFoundError, pagedReply, UnauthorizedError, verifyPassword, type Principal, type RpcClient } from '@mart/common';
+import { hashPassword, verifyPassword } from '@mart/common/credentials';
+import { NotFoundError, UnauthorizedError } from '@mart/common/errors';
+import { pagedReply, type Principal } from '@mart/common/http';
+import type { RpcClient } from '@mart/common/kafka';
 import { mart, type CommandReply } from '@mart/proto';
 import type { ChangePasswordBody, CustomerDto, ListCustomersQuery, RegisterCustomerBody, UpdateMeBody } from './customer.schemas.ts';
 

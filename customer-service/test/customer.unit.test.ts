@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { ConflictError, hashPassword, verifyPassword, type RpcClient } from '@mart/common';
+import { hashPassword, verifyPassword } from '@mart/common/credentials';
+import { ConflictError } from '@mart/common/errors';
+import type { RpcClient } from '@mart/common/kafka';
 import { generateTestKeys, mintToken, routeTestApp } from '@mart/common/testing';
 import { mart } from '@mart/proto';
 import { customerRoutes } from '../src/customer.routes.ts';

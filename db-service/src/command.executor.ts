@@ -1,15 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import {
-  AppError,
-  childTraceparent,
-  encodeError,
-  metrics,
-  type CommandExecutor,
-  type CommandMeta,
-  type DecodedCommand,
-  type EncodedReply,
-  type Logger,
-} from '@mart/common';
+import { AppError } from '@mart/common/errors';
+import { encodeError, type CommandExecutor, type CommandMeta, type DecodedCommand, type EncodedReply } from '@mart/common/kafka';
+import type { Logger } from '@mart/common/logger';
+import { metrics } from '@mart/common/metrics';
+import { childTraceparent } from '@mart/common/tracing';
 import { commands, events, headers as headerNames, type CommandName, type EventName, type EventPayload } from '@mart/proto';
 import { Prisma, type Database, type PrismaClient } from './database.ts';
 import type { Notification } from './generated/prisma/client.ts';

@@ -1,4 +1,5 @@
-import { baseConfigSchema, notificationLeaseSeconds, z } from '@mart/common';
+import { baseConfigSchema, notificationLeaseSeconds } from '@mart/common/config';
+import { z } from '@mart/common/zod';
 
 export const dbServiceConfigSchema = baseConfigSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(8011),

@@ -1,4 +1,4 @@
-import { AppError, BadRequestError, ConflictError, NotFoundError, UnavailableError } from '@mart/common';
+import { AppError, BadRequestError, ConflictError, NotFoundError, UnavailableError } from '@mart/common/errors';
 import { Prisma } from './database.ts';
 
 // Prisma's error codes: https://www.prisma.io/docs/orm/reference/error-reference

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
-import { metrics } from '@mart/common';
+import { metrics } from '@mart/common/metrics';
 import { Prisma, PrismaClient } from './generated/prisma/client.ts';
 
 export { Prisma, PrismaClient };

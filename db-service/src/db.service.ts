@@ -1,14 +1,8 @@
-import {
-  CommandServer,
-  TokenVerifier,
-  createHttpApp,
-  createKafka,
-  createLogger,
-  createProducer,
-  instanceId,
-  retryUntil,
-  type Logger,
-} from '@mart/common';
+import { instanceId } from '@mart/common/config';
+import { createHttpApp } from '@mart/common/http';
+import { CommandServer, createKafka, createProducer } from '@mart/common/kafka';
+import { createLogger, type Logger } from '@mart/common/logger';
+import { retryUntil } from '@mart/common/service';
 import type { Server } from 'node:http';
 import { createCommandExecutor } from './command.executor.ts';
 import type { DbServiceConfig } from './config.ts';
@@ -67,8 +61,6 @@ export async function startDbService(config: DbServiceConfig): Promise<RunningDb
     service: 'db-service',
     description: 'Owner of the database: applies Kafka commands; serves health, readiness and metrics only.',
     logger,
-    verifier: new TokenVerifier({ publicKey: null, issuer: '', audience: '' }),
-    routes: [],
     jsonLimit: '1kb',
     readiness: async () => {
       const database = await prisma.$queryRaw`SELECT 1`.then(

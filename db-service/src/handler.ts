@@ -1,4 +1,5 @@
-import { ValidationError, type CommandMeta } from '@mart/common';
+import { ValidationError } from '@mart/common/errors';
+import type { CommandMeta } from '@mart/common/kafka';
 import type { CommandInput, CommandName, CommandResult, EventName, EventPayload } from '@mart/proto';
 import type { Db, SqlRead } from './database.ts';
 import type { Notification } from './generated/prisma/client.ts';

@@ -1,4 +1,5 @@
-import { loadConfig, stopOnSignals } from '@mart/common';
+import { loadConfig } from '@mart/common/config';
+import { stopOnSignals } from '@mart/common/service';
 import { dbServiceConfigSchema } from './config.ts';
 import { startDbService } from './db.service.ts';
 

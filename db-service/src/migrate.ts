@@ -17,7 +17,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'n
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { loadConfig } from '@mart/common';
+import { loadConfig } from '@mart/common/config';
 import { dbServiceConfigSchema } from './config.ts';
 
 /** The key Prisma's schema engine locks (`SELECT pg_advisory_lock(72707369)`). */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Alarm, type Clock, type Logger } from '@mart/common';
+import { Alarm, type Clock } from '@mart/common/alarm';
+import type { Logger } from '@mart/common/logger';
 import { mutationContext, writeClaimAndOutbox } from './command.executor.ts';
 import type { PrismaClient } from './database.ts';
 import type { HandlerSettings } from './handler.ts';

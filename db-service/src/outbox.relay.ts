@@ -1,4 +1,6 @@
-import { metrics, type Logger, type Producer } from '@mart/common';
+import type { Producer } from '@mart/common/kafka';
+import type { Logger } from '@mart/common/logger';
+import { metrics } from '@mart/common/metrics';
 import { headers as headerNames, mart, topics } from '@mart/proto';
 import type { PrismaClient } from './database.ts';
 

@@ -1,4 +1,4 @@
-import type { Logger } from '@mart/common';
+import type { Logger } from '@mart/common/logger';
 import type { PrismaClient } from './database.ts';
 
 const everyMs = 60 * 60 * 1000;

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { UnavailableError, createLogger, type DecodedCommand, type EncodedReply } from '@mart/common';
+import { UnavailableError } from '@mart/common/errors';
+import type { DecodedCommand, EncodedReply } from '@mart/common/kafka';
+import { createLogger } from '@mart/common/logger';
 import { eventually, requiredEnv } from '@mart/common/testing';
 import { mart, type CommandName } from '@mart/proto';
 import { createCommandExecutor } from '../src/command.executor.ts';

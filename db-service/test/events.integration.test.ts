@@ -1,15 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import {
-  EventConsumer,
-  RpcClient,
-  UnavailableError,
-  ValidationError,
-  commandIdFor,
-  createKafka,
-  createLogger,
-  loadConfig,
-} from '@mart/common';
+import { loadConfig } from '@mart/common/config';
+import { UnavailableError, ValidationError } from '@mart/common/errors';
+import { EventConsumer, RpcClient, commandIdFor, createKafka } from '@mart/common/kafka';
+import { createLogger } from '@mart/common/logger';
 import { eventually, requiredEnv } from '@mart/common/testing';
 import { headers, mart, topics } from '@mart/proto';
 import { dbServiceConfigSchema } from '../src/config.ts';

@@ -1,16 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import pg from 'pg';
-import {
-  ConflictError,
-  NotFoundError,
-  RpcClient,
-  UnavailableError,
-  UpstreamTimeoutError,
-  createKafka,
-  createLogger,
-  loadConfig,
-} from '@mart/common';
+import { loadConfig } from '@mart/common/config';
+import { ConflictError, NotFoundError, UnavailableError, UpstreamTimeoutError } from '@mart/common/errors';
+import { RpcClient, createKafka } from '@mart/common/kafka';
+import { createLogger } from '@mart/common/logger';
 import { eventually, requiredEnv } from '@mart/common/testing';
 import { headers, mart, topics } from '@mart/proto';
 import { dbServiceConfigSchema } from '../src/config.ts';

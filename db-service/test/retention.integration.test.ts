@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { createLogger } from '@mart/common';
+import { createLogger } from '@mart/common/logger';
 import { requiredEnv } from '@mart/common/testing';
 import { createDatabase } from '../src/database.ts';
 import { applyMigrations } from '../src/migrate.ts';

@@ -1,4 +1,4 @@
-import { pageOf, pageQuery, uuidSchema, z } from '@mart/common';
+import { pageOf, pageQuery, uuidSchema, z } from '@mart/common/zod';
 
 const maxUnits = 2_147_483_647; // db-service stores units in INTEGER columns
 

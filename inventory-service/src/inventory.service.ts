@@ -1,4 +1,5 @@
-import { pagedReply, type Principal, type RpcClient } from '@mart/common';
+import { pagedReply, type Principal } from '@mart/common/http';
+import type { RpcClient } from '@mart/common/kafka';
 import type { CommandReply } from '@mart/proto';
 import type { AdjustmentDto, AdjustStockBody, ListAdjustmentsQuery, SetStockBody, StockDto } from './inventory.schemas.ts';
 

@@ -1,4 +1,5 @@
-import { loadConfig, runHttpService, stopOnSignals } from '@mart/common';
+import { loadConfig } from '@mart/common/config';
+import { runHttpService, stopOnSignals } from '@mart/common/service';
 import { inventoryConfigSchema } from './config.ts';
 import { inventoryRoutes } from './inventory.routes.ts';
 

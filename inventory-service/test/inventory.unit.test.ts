@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import request from 'supertest';
-import { InsufficientStockError, type RpcClient } from '@mart/common';
+import { InsufficientStockError } from '@mart/common/errors';
+import type { RpcClient } from '@mart/common/kafka';
 import { generateTestKeys, mintToken, routeTestApp } from '@mart/common/testing';
 import { inventoryRoutes } from '../src/inventory.routes.ts';
 

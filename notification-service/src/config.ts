@@ -1,4 +1,5 @@
-import { httpServiceConfigSchema, notificationLeaseSeconds, z } from '@mart/common';
+import { httpServiceConfigSchema, notificationLeaseSeconds } from '@mart/common/config';
+import { z } from '@mart/common/zod';
 
 // An empty variable (as copied from .env.example) means "not set".
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema.optional());

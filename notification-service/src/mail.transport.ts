@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '@mart/common';
+import type { Logger } from '@mart/common/logger';
 import type { EmailMessage } from './email.message.ts';
 
 /** Where emails go: the Gmail API, or the log (and the stored notification) in development. */

@@ -1,4 +1,5 @@
-import { loadConfig, runHttpService, stopOnSignals } from '@mart/common';
+import { loadConfig } from '@mart/common/config';
+import { runHttpService, stopOnSignals } from '@mart/common/service';
 import { notificationConfigSchema } from './config.ts';
 import { gmailTransport, type GmailSettings } from './gmail.transport.ts';
 import { localTransport } from './mail.transport.ts';

@@ -1,4 +1,6 @@
-import { ValidationError, type EventHandlers, type Logger } from '@mart/common';
+import { ValidationError } from '@mart/common/errors';
+import type { EventHandlers } from '@mart/common/kafka';
+import type { Logger } from '@mart/common/logger';
 import { mart, type CommandReply } from '@mart/proto';
 import type { NotificationSender } from './notification.sender.ts';
 

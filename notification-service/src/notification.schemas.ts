@@ -1,4 +1,4 @@
-import { pageOf, pageQuery, uuidSchema, z } from '@mart/common';
+import { pageOf, pageQuery, uuidSchema, z } from '@mart/common/zod';
 
 export const notificationStatuses = ['PENDING', 'SENT', 'FAILED'] as const;
 

@@ -1,4 +1,7 @@
-import { AppError, Alarm, type Clock, type Logger, type RpcClient } from '@mart/common';
+import { Alarm, type Clock } from '@mart/common/alarm';
+import { AppError } from '@mart/common/errors';
+import type { RpcClient } from '@mart/common/kafka';
+import type { Logger } from '@mart/common/logger';
 import { randomUUID } from 'node:crypto';
 import type { CommandReply, CommandRequest } from '@mart/proto';
 import type { MailTransport } from './mail.transport.ts';

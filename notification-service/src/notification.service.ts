@@ -1,4 +1,5 @@
-import { pagedReply, type RpcClient } from '@mart/common';
+import { pagedReply } from '@mart/common/http';
+import type { RpcClient } from '@mart/common/kafka';
 import { mart, type CommandReply } from '@mart/proto';
 import type { ListNotificationsQuery, NotificationDto } from './notification.schemas.ts';
 

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { createLogger, UnavailableError, type RpcClient } from '@mart/common';
+import { UnavailableError } from '@mart/common/errors';
+import type { RpcClient } from '@mart/common/kafka';
+import { createLogger } from '@mart/common/logger';
 import { FakeClock } from '@mart/common/testing';
 import { mart } from '@mart/proto';
 import { buildRfc2822Message, encodeHeaderText, toGmailRaw } from '../src/email.message.ts';

@@ -1,4 +1,6 @@
-import { UnauthorizedError, ValidationError, defineRoute, type Principal, type RouteDefinition, type ServiceRuntime } from '@mart/common';
+import { UnauthorizedError, ValidationError } from '@mart/common/errors';
+import { defineRoute, type Principal, type RouteDefinition } from '@mart/common/http';
+import type { ServiceRuntime } from '@mart/common/service';
 import {
   idempotencyKeySchema,
   listOrdersQuery,

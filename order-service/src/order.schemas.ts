@@ -1,4 +1,4 @@
-import { idParams, pageOf, pageQuery, uuidSchema, z } from '@mart/common';
+import { idParams, pageOf, pageQuery, uuidSchema, z } from '@mart/common/zod';
 
 export const orderStatuses = ['PENDING_PAYMENT', 'PAID', 'SHIPPED', 'DELIVERED', 'CANCELLED', 'REFUNDED'] as const;
 export const orderStatusSchema = z.enum(orderStatuses).openapi('OrderStatus');

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { InvalidStateError, isStaff, pagedReply, type Principal, type RpcClient } from '@mart/common';
+import { InvalidStateError } from '@mart/common/errors';
+import { isStaff, pagedReply, type Principal } from '@mart/common/http';
+import type { RpcClient } from '@mart/common/kafka';
 import { mart, type CommandReply } from '@mart/proto';
 import type { ListOrdersQuery, OrderDto, OrderStatusName, PlaceOrderBody } from './order.schemas.ts';
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import request from 'supertest';
-import { InsufficientStockError, InvalidStateError, type RpcClient } from '@mart/common';
+import { InsufficientStockError, InvalidStateError } from '@mart/common/errors';
+import type { RpcClient } from '@mart/common/kafka';
 import { generateTestKeys, mintToken, routeTestApp } from '@mart/common/testing';
 import { mart } from '@mart/proto';
 import { orderRoutes } from '../src/order.routes.ts';

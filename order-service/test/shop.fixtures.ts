@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { RpcClient, createKafka, createLogger } from '@mart/common';
+import { RpcClient, createKafka } from '@mart/common/kafka';
+import { createLogger } from '@mart/common/logger';
 import { api, mintToken, requiredEnv, stackKeys } from '@mart/common/testing';
 
 // Test data for the order and inventory suites, made with db-service's own commands over Kafka,

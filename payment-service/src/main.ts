@@ -1,4 +1,5 @@
-import { loadConfig, runHttpService, stopOnSignals } from '@mart/common';
+import { loadConfig } from '@mart/common/config';
+import { runHttpService, stopOnSignals } from '@mart/common/service';
 import { paymentConfigSchema } from './config.ts';
 import { paymentRoutes } from './payment.routes.ts';
 import { paymentEventHandlers, paymentService } from './payment.service.ts';

@@ -1,4 +1,6 @@
-import { UnauthorizedError, defineRoute, idParams, isStaff, type Principal, type RouteDefinition } from '@mart/common';
+import { UnauthorizedError } from '@mart/common/errors';
+import { defineRoute, isStaff, type Principal, type RouteDefinition } from '@mart/common/http';
+import { idParams } from '@mart/common/zod';
 import { createPaymentBody, listPaymentsQuery, paymentPageSchema, paymentSchema } from './payment.schemas.ts';
 import type { PaymentService } from './payment.service.ts';
 

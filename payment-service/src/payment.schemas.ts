@@ -1,4 +1,4 @@
-import { pageOf, pageQuery, uuidSchema, z } from '@mart/common';
+import { pageOf, pageQuery, uuidSchema, z } from '@mart/common/zod';
 
 export const paymentStatuses = ['REQUIRES_PAYMENT', 'PROCESSING', 'SUCCEEDED', 'FAILED', 'REFUNDED'] as const;
 export const refundStatuses = ['PENDING', 'SUCCEEDED', 'FAILED'] as const;

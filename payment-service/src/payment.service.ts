@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { commandIdFor, NotFoundError, pagedReply, UnavailableError, type EventHandlers, type Logger, type RpcClient } from '@mart/common';
+import { NotFoundError, UnavailableError } from '@mart/common/errors';
+import { pagedReply } from '@mart/common/http';
+import { commandIdFor, type EventHandlers, type RpcClient } from '@mart/common/kafka';
+import type { Logger } from '@mart/common/logger';
 import { mart, type CommandReply } from '@mart/proto';
 import type { PaymentProvider, ProviderPayment } from './payment.provider.ts';
 import type { CreatePaymentBody, ListPaymentsQuery, PaymentDto, PaymentStatusName, RefundDto } from './payment.schemas.ts';

@@ -1,4 +1,4 @@
-import { ValidationError } from '@mart/common';
+import { ValidationError } from '@mart/common/errors';
 import type { PaymentProvider, PaymentRequest, ProviderPayment } from './payment.provider.ts';
 
 // Stripe's test payment method names, so clients behave the same with and without a Stripe key.

@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { ConflictError, UnavailableError, ValidationError } from '@mart/common';
+import { ConflictError, UnavailableError, ValidationError } from '@mart/common/errors';
 import type { PaymentConfig } from './config.ts';
 import type { PaymentProvider, PaymentRequest, ProviderPayment, ProviderStatus } from './payment.provider.ts';
 

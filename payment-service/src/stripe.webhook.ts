@@ -1,6 +1,8 @@
 import express, { type Express } from 'express';
 import Stripe from 'stripe';
-import { BadRequestError, uuidPattern, type OpenApiDocument } from '@mart/common';
+import { BadRequestError } from '@mart/common/errors';
+import type { OpenApiDocument } from '@mart/common/http';
+import { uuidPattern } from '@mart/common/ids';
 import type { ProviderStatus } from './payment.provider.ts';
 
 export const webhookPath = '/payments/webhook';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import Stripe from 'stripe';
-import { BadRequestError, ValidationError } from '@mart/common';
+import { BadRequestError, ValidationError } from '@mart/common/errors';
 import { simulatedProvider } from '../src/simulated.provider.ts';
 import { outcomeOf } from '../src/stripe.provider.ts';
 import { verifyWebhook, webhookOutcome } from '../src/stripe.webhook.ts';

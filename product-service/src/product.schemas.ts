@@ -1,4 +1,4 @@
-import { idParams, pageOf, pageQuery, uuidSchema, z } from '@mart/common';
+import { idParams, pageOf, pageQuery, uuidSchema, z } from '@mart/common/zod';
 
 const maxCents = 2_147_483_647; // db-service stores prices in an INTEGER column
 const isoCurrencies = new Set(Intl.supportedValuesOf('currency'));

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { isStaff, pagedReply, type Principal, type RpcClient } from '@mart/common';
+import { isStaff, pagedReply, type Principal } from '@mart/common/http';
+import type { RpcClient } from '@mart/common/kafka';
 import { mart, type CommandReply } from '@mart/proto';
 import type { CreateProductBody, ListProductsQuery, ProductDto, UpdateProductBody } from './product.schemas.ts';
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { RpcClient, createKafka, createLogger } from '@mart/common';
+import { RpcClient, createKafka } from '@mart/common/kafka';
+import { createLogger } from '@mart/common/logger';
 import { api, mintToken, requiredEnv, serviceUrl, stackKeys } from '@mart/common/testing';
 
 interface Product {

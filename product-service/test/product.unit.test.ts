@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { ConflictError, NotFoundError, type RpcClient } from '@mart/common';
+import { ConflictError, NotFoundError } from '@mart/common/errors';
+import type { RpcClient } from '@mart/common/kafka';
 import { generateTestKeys, mintToken, routeTestApp } from '@mart/common/testing';
 import { mart } from '@mart/proto';
 import { productRoutes } from '../src/product.routes.ts';

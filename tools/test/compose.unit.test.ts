@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-import { z } from '@mart/common';
+import { z } from '@mart/common/zod';
 import { expect } from 'chai';
 import { parse } from 'yaml';
 

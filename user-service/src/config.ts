@@ -1,4 +1,6 @@
-import { bcryptCostSchema, emailSchema, httpServiceConfigSchema, newPasswordSchema, z } from '@mart/common';
+import { httpServiceConfigSchema } from '@mart/common/config';
+import { bcryptCostSchema, emailSchema, newPasswordSchema } from '@mart/common/credentials';
+import { z } from '@mart/common/zod';
 
 /** Documented development defaults (README, .env.example); never used in production. */
 export const developmentAdmin = { email: 'admin@mart.local', password: 'mart-admin-dev' } as const;

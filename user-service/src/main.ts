@@ -1,4 +1,5 @@
-import { loadConfig, runHttpService, stopOnSignals } from '@mart/common';
+import { loadConfig } from '@mart/common/config';
+import { runHttpService, stopOnSignals } from '@mart/common/service';
 import { developmentAdmin, userConfigSchema } from './config.ts';
 import { userRoutes } from './user.routes.ts';
 import { userService } from './user.service.ts';

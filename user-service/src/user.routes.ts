@@ -1,4 +1,5 @@
-import { defineRoute, type RouteDefinition, type ServiceRuntime } from '@mart/common';
+import { defineRoute, type RouteDefinition } from '@mart/common/http';
+import type { ServiceRuntime } from '@mart/common/service';
 import { createUserBody, listUsersQuery, updateUserBody, userIdParams, userPageSchema, userSchema } from './user.schemas.ts';
 import { userService } from './user.service.ts';
 

@@ -1,4 +1,5 @@
-import { emailSchema, idParams, newPasswordSchema, pageOf, pageQuery, uuidSchema, z } from '@mart/common';
+import { emailSchema, newPasswordSchema } from '@mart/common/credentials';
+import { idParams, pageOf, pageQuery, uuidSchema, z } from '@mart/common/zod';
 
 export const roleSchema = z.enum(['admin', 'staff']).openapi('StaffRole');
 

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { hashPassword, pagedReply, type RpcClient } from '@mart/common';
+import { hashPassword } from '@mart/common/credentials';
+import { pagedReply } from '@mart/common/http';
+import type { RpcClient } from '@mart/common/kafka';
 import { mart, type CommandReply } from '@mart/proto';
 import type { CreateUserBody, ListUsersQuery, Role, UpdateUserBody, UserDto } from './user.schemas.ts';
 

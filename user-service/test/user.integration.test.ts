@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import pg from 'pg';
-import { ConflictError, RpcClient, ValidationError, createKafka, createLogger, hashPassword, loadConfig } from '@mart/common';
+import { loadConfig } from '@mart/common/config';
+import { hashPassword } from '@mart/common/credentials';
+import { ConflictError, ValidationError } from '@mart/common/errors';
+import { RpcClient, createKafka } from '@mart/common/kafka';
+import { createLogger } from '@mart/common/logger';
 import { requiredEnv } from '@mart/common/testing';
 import { mart } from '@mart/proto';
 import { dbServiceConfigSchema } from '../../db-service/src/config.ts';

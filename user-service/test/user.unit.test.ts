@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { ConfigError, ConflictError, loadConfig, verifyPassword, type RpcClient } from '@mart/common';
+import { ConfigError, loadConfig } from '@mart/common/config';
+import { verifyPassword } from '@mart/common/credentials';
+import { ConflictError } from '@mart/common/errors';
+import type { RpcClient } from '@mart/common/kafka';
 import { generateTestKeys, mintToken, routeTestApp } from '@mart/common/testing';
 import { mart } from '@mart/proto';
 import { developmentAdmin, userConfigSchema } from '../src/config.ts';

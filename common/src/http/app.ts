@@ -15,19 +15,20 @@ export interface ReadinessReport {
   checks: Record<string, boolean>;
 }
 
-export interface HttpAppOptions {
+/** A service's API and the check of its callers' tokens; db-service serves only probes and has neither. */
+type Api = { routes: RouteDefinition[]; verifier: TokenVerifier } | { routes?: undefined; verifier?: undefined };
+
+export type HttpAppOptions = Api & {
   service: string;
   description?: string;
   logger: Logger;
-  verifier: TokenVerifier;
-  routes: RouteDefinition[];
   readiness(): Promise<ReadinessReport>;
   jsonLimit: string;
   /** Mounted before the JSON parser, e.g. a webhook that needs the raw body. */
   beforeBodyParsing?(app: Express): void;
   /** Adds what routes cannot express (another security scheme, a form body) to the generated document. */
   amendOpenApi?(document: OpenApiDocument): void;
-}
+};
 
 const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
 const quietPaths = new Set(['/health', '/ready', '/metrics']);
@@ -117,7 +118,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
 
   const document = buildOpenApiDocument(
     { title: options.service, version: '0.1.0', ...(options.description ? { description: options.description } : {}) },
-    options.routes,
+    options.routes ?? [],
   );
   options.amendOpenApi?.(document);
   app.get('/openapi.json', (_req, res) => {
@@ -128,19 +129,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   options.beforeBodyParsing?.(app);
   app.use(express.json({ limit: options.jsonLimit, strict: true }));
 
-  for (const route of options.routes) {
-    app[route.method](route.path, async (req, res) => {
-      const principal = options.verifier.fromHeader(req.headers.authorization);
-      checkAccess(route, principal);
-      const { params, query, body } = parseRequest(route, req);
-      const result = await withTraceparent(traceparents.get(req), () =>
-        route.handler({ params, query, body, principal, requestId: String(req.id), req, res }),
-      );
-      if (res.headersSent) return;
-      if (result === undefined || route.status === 204) res.status(route.status).end();
-      else res.status(route.status).json(result);
-    });
-  }
+  if (options.verifier) mountRoutes(app, options.routes, options.verifier, traceparents);
 
   app.use((req) => {
     throw new NotFoundError(`No route for ${req.method} ${req.path}`);
@@ -155,4 +144,20 @@ export function createHttpApp(options: HttpAppOptions): Express {
   }) as ErrorRequestHandler);
 
   return app;
+}
+
+function mountRoutes(app: Express, routes: RouteDefinition[], verifier: TokenVerifier, traceparents: WeakMap<object, string>): void {
+  for (const route of routes) {
+    app[route.method](route.path, async (req, res) => {
+      const principal = verifier.fromHeader(req.headers.authorization);
+      checkAccess(route, principal);
+      const { params, query, body } = parseRequest(route, req);
+      const result = await withTraceparent(traceparents.get(req), () =>
+        route.handler({ params, query, body, principal, requestId: String(req.id), req, res }),
+      );
+      if (res.headersSent) return;
+      if (result === undefined || route.status === 204) res.status(route.status).end();
+      else res.status(route.status).json(result);
+    });
+  }
 }

@@ -1,4 +1,4 @@
-import { UnauthorizedError, ValidationError } from '@mart/common';
+import { UnauthorizedError, ValidationError } from '@mart/common/errors';
 import { mart } from '@mart/proto';
 import type { PrincipalKind, StaffRole } from '../generated/prisma/client.ts';
 import type { Db } from '../database.ts';

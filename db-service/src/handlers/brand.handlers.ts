@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError } from '@mart/common';
+import { ConflictError, NotFoundError } from '@mart/common/errors';
 import type { mart } from '@mart/proto';
 import type { Brand, Prisma } from '../generated/prisma/client.ts';
 import { isRecordNotFound, rethrowNotFound, uniqueViolation } from '../database.errors.ts';

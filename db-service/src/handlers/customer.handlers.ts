@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError } from '@mart/common';
+import { ConflictError, NotFoundError } from '@mart/common/errors';
 import type { mart } from '@mart/proto';
 import type { Customer, Prisma } from '../generated/prisma/client.ts';
 import { isForeignKeyViolation, rethrowNotFound, uniqueViolation } from '../database.errors.ts';

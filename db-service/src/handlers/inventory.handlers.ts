@@ -1,4 +1,5 @@
-import { InsufficientStockError, NotFoundError, uuidPattern, ValidationError, type ErrorDetail } from '@mart/common';
+import { InsufficientStockError, NotFoundError, ValidationError, type ErrorDetail } from '@mart/common/errors';
+import { uuidPattern } from '@mart/common/ids';
 import type { mart } from '@mart/proto';
 import type { Db } from '../database.ts';
 import type { InventoryAdjustment, InventoryItem } from '../generated/prisma/client.ts';

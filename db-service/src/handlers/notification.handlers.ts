@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { NotFoundError, ValidationError } from '@mart/common';
+import { NotFoundError, ValidationError } from '@mart/common/errors';
 import { mart } from '@mart/proto';
 import type { Notification, NotificationStatus, Prisma } from '../generated/prisma/client.ts';
 import type { Db } from '../database.ts';

@@ -1,4 +1,4 @@
-import { InvalidStateError } from '@mart/common';
+import { InvalidStateError } from '@mart/common/errors';
 import { mart } from '@mart/proto';
 import type { Db } from '../database.ts';
 import { OrderStatus, Prisma, ReservationStatus, type InventoryItem, type Order, type OrderItem } from '../generated/prisma/client.ts';

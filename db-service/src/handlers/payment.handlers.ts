@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictError, InvalidStateError, NotFoundError, ValidationError } from '@mart/common';
+import { ConflictError, InvalidStateError, NotFoundError, ValidationError } from '@mart/common/errors';
 import { mart } from '@mart/proto';
 import {
   OrderStatus,

@@ -1,4 +1,5 @@
-import { ConflictError, NotFoundError, uuidPattern, ValidationError, type ErrorDetail } from '@mart/common';
+import { ConflictError, NotFoundError, ValidationError, type ErrorDetail } from '@mart/common/errors';
+import { uuidPattern } from '@mart/common/ids';
 import { mart } from '@mart/proto';
 import { Prisma } from '../database.ts';
 import type { Db } from '../database.ts';

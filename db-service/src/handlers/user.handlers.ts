@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError, ValidationError } from '@mart/common';
+import { ConflictError, NotFoundError, ValidationError } from '@mart/common/errors';
 import { mart } from '@mart/proto';
 import type { Prisma, StaffRole, StaffUser } from '../generated/prisma/client.ts';
 import type { Db } from '../database.ts';
