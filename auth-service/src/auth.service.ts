@@ -2,17 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { verifyPassword } from '@mart/common/credentials';
 import { UnauthorizedError } from '@mart/common/errors';
 import type { Principal, PrincipalKind } from '@mart/common/http';
-import type { RpcClient } from '@mart/common/kafka';
+import type { RpcCaller } from '@mart/common/kafka';
 import type { Logger } from '@mart/common/logger';
 import { mart } from '@mart/proto';
 import type { LoginLimiter } from './auth.limiter.ts';
 import type { LoginBody, TokenPair } from './auth.schemas.ts';
 import { refreshTokenHash, type TokenIssuer } from './auth.tokens.ts';
 
-type Rpc = Pick<RpcClient, 'call'>;
-
 export interface AuthDependencies {
-  rpc: Rpc;
+  rpc: RpcCaller;
   tokens: TokenIssuer;
   limiter: LoginLimiter;
   /** A bcrypt hash of a random password, with the accounts' cost: what unknown emails are checked against. */

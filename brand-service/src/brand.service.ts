@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { pagedReply } from '@mart/common/http';
-import type { RpcClient } from '@mart/common/kafka';
+import type { RpcCaller } from '@mart/common/kafka';
 import type { CommandReply } from '@mart/proto';
 import type { BrandDto, CreateBrandBody, ListBrandsQuery, UpdateBrandBody } from './brand.schemas.ts';
-
-type Rpc = Pick<RpcClient, 'call'>;
 
 export function toBrandDto(brand: CommandReply<'brand.get'>): BrandDto {
   return {
@@ -17,7 +15,7 @@ export function toBrandDto(brand: CommandReply<'brand.get'>): BrandDto {
 }
 
 /** Brand use cases; each is one command to db-service. */
-export function brandService(rpc: Rpc) {
+export function brandService(rpc: RpcCaller) {
   return {
     async create(body: CreateBrandBody, requestId: string): Promise<BrandDto> {
       const brand = await rpc.call('brand.create', { id: randomUUID(), ...body }, { requestId });

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { pagedReply } from '@mart/common/http';
-import type { RpcClient } from '@mart/common/kafka';
+import type { RpcCaller } from '@mart/common/kafka';
 import type { CommandReply } from '@mart/proto';
 import type { CategoryDto, CreateCategoryBody, ListCategoriesQuery, UpdateCategoryBody } from './category.schemas.ts';
-
-type Rpc = Pick<RpcClient, 'call'>;
 
 export function toCategoryDto(category: CommandReply<'category.get'>): CategoryDto {
   return {
@@ -18,7 +16,7 @@ export function toCategoryDto(category: CommandReply<'category.get'>): CategoryD
 }
 
 /** Category use cases; each is one command to db-service. */
-export function categoryService(rpc: Rpc) {
+export function categoryService(rpc: RpcCaller) {
   return {
     async create(body: CreateCategoryBody, requestId: string): Promise<CategoryDto> {
       const request = { id: randomUUID(), name: body.name, description: body.description, parentId: body.parentId ?? undefined };

@@ -2,11 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { hashPassword, verifyPassword } from '@mart/common/credentials';
 import { NotFoundError, UnauthorizedError } from '@mart/common/errors';
 import { pagedReply, type Principal } from '@mart/common/http';
-import type { RpcClient } from '@mart/common/kafka';
+import type { RpcCaller } from '@mart/common/kafka';
 import { mart, type CommandReply } from '@mart/proto';
 import type { ChangePasswordBody, CustomerDto, ListCustomersQuery, RegisterCustomerBody, UpdateMeBody } from './customer.schemas.ts';
-
-type Rpc = Pick<RpcClient, 'call'>;
 
 export function toCustomerDto(customer: CommandReply<'customer.get'>): CustomerDto {
   return {
@@ -20,7 +18,7 @@ export function toCustomerDto(customer: CommandReply<'customer.get'>): CustomerD
 }
 
 /** Customer use cases: each is a command to db-service, with passwords hashed here first. */
-export function customerService(rpc: Rpc, options: { bcryptCost: number }) {
+export function customerService(rpc: RpcCaller, options: { bcryptCost: number }) {
   return {
     async register(body: RegisterCustomerBody, requestId: string): Promise<CustomerDto> {
       const passwordHash = await hashPassword(body.password, options.bcryptCost);

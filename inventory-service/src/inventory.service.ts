@@ -1,9 +1,7 @@
 import { pagedReply, type Principal } from '@mart/common/http';
-import type { RpcClient } from '@mart/common/kafka';
+import type { RpcCaller } from '@mart/common/kafka';
 import type { CommandReply } from '@mart/proto';
 import type { AdjustmentDto, AdjustStockBody, ListAdjustmentsQuery, SetStockBody, StockDto } from './inventory.schemas.ts';
-
-type Rpc = Pick<RpcClient, 'call'>;
 
 export function toStockDto(stock: CommandReply<'inventory.get'>): StockDto {
   return {
@@ -28,7 +26,7 @@ function toAdjustmentDto(adjustment: CommandReply<'inventory.list-adjustments'>[
 }
 
 /** Stock use cases for staff; each is one command to db-service, which keeps on hand ≥ reserved. */
-export function inventoryService(rpc: Rpc) {
+export function inventoryService(rpc: RpcCaller) {
   return {
     async get(productId: string, requestId: string): Promise<StockDto> {
       return toStockDto(await rpc.call('inventory.get', { productId }, { requestId }));

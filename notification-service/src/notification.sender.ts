@@ -1,12 +1,11 @@
 import { Alarm, type Clock } from '@mart/common/alarm';
 import { AppError } from '@mart/common/errors';
-import type { RpcClient } from '@mart/common/kafka';
+import type { RpcCaller } from '@mart/common/kafka';
 import type { Logger } from '@mart/common/logger';
 import { randomUUID } from 'node:crypto';
 import type { CommandReply, CommandRequest } from '@mart/proto';
 import type { MailTransport } from './mail.transport.ts';
 
-type Rpc = Pick<RpcClient, 'call'>;
 type Notification = CommandReply<'notification.record-attempt'>;
 
 export interface RetryPolicy {
@@ -31,7 +30,7 @@ const recordBackoffMaxMs = 2000;
  * retried with the same id, so a sent email is never left looking unsent.
  */
 export function notificationSender(deps: {
-  rpc: Rpc;
+  rpc: RpcCaller;
   transport: MailTransport;
   logger: Logger;
   policy: RetryPolicy;
@@ -102,7 +101,7 @@ export type NotificationSender = ReturnType<typeof notificationSender>;
  * failed attempt, and when this instance's share of the event partitions changes (another
  * instance may have stopped while holding a lease). Nothing polls in between.
  */
-export function retryAlarm(deps: { rpc: Rpc; sender: Pick<NotificationSender, 'deliver'>; logger: Logger; clock?: Clock }): Alarm {
+export function retryAlarm(deps: { rpc: RpcCaller; sender: Pick<NotificationSender, 'deliver'>; logger: Logger; clock?: Clock }): Alarm {
   const batch = 20;
   return new Alarm({
     name: 'notification-retries',

@@ -1,9 +1,8 @@
 import { pagedReply } from '@mart/common/http';
-import type { RpcClient } from '@mart/common/kafka';
+import type { RpcCaller } from '@mart/common/kafka';
 import { mart, type CommandReply } from '@mart/proto';
 import type { ListNotificationsQuery, NotificationDto } from './notification.schemas.ts';
 
-type Rpc = Pick<RpcClient, 'call'>;
 type Notification = CommandReply<'notification.record-attempt'>;
 
 const Status = mart.notification.NotificationStatus;
@@ -37,7 +36,7 @@ export function toNotificationDto(notification: Notification): NotificationDto {
 }
 
 /** Reads of the email log (sending happens in reaction to events: see notification.events.ts). */
-export function notificationService(rpc: Rpc) {
+export function notificationService(rpc: RpcCaller) {
   return {
     async list(query: ListNotificationsQuery, requestId: string) {
       const result = await rpc.call(

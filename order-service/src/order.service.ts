@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidStateError } from '@mart/common/errors';
 import { isStaff, pagedReply, type Principal } from '@mart/common/http';
-import type { RpcClient } from '@mart/common/kafka';
+import type { RpcCaller } from '@mart/common/kafka';
 import { mart, type CommandReply } from '@mart/proto';
 import type { ListOrdersQuery, OrderDto, OrderStatusName, PlaceOrderBody } from './order.schemas.ts';
-
-type Rpc = Pick<RpcClient, 'call'>;
 
 const { OrderStatus } = mart.order;
 const toWire: Record<OrderStatusName, mart.order.OrderStatus> = {
@@ -58,7 +56,7 @@ function ownerFilter(viewer: Principal): string | undefined {
 }
 
 /** Order use cases; each is one command to db-service, which owns the state machine. */
-export function orderService(rpc: Rpc, settings: { ttlSeconds: number }) {
+export function orderService(rpc: RpcCaller, settings: { ttlSeconds: number }) {
   async function move(id: string, to: OrderStatusName, viewer: Principal, requestId: string): Promise<OrderDto> {
     const request = { id, to: toWire[to], customerId: ownerFilter(viewer), actorId: viewer.sub };
     return toOrderDto(await rpc.call('order.transition', request, { requestId }));

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { NotFoundError, UnavailableError } from '@mart/common/errors';
 import { pagedReply } from '@mart/common/http';
-import { commandIdFor, type EventHandlers, type RpcClient } from '@mart/common/kafka';
+import { commandIdFor, type EventHandlers, type RpcCaller } from '@mart/common/kafka';
 import type { Logger } from '@mart/common/logger';
 import { mart, type CommandReply } from '@mart/proto';
 import type { PaymentProvider, ProviderPayment } from './payment.provider.ts';
 import type { CreatePaymentBody, ListPaymentsQuery, PaymentDto, PaymentStatusName, RefundDto } from './payment.schemas.ts';
 import type { WebhookOutcome } from './stripe.webhook.ts';
 
-type Rpc = Pick<RpcClient, 'call'>;
 type Payment = CommandReply<'payment.get'>;
 
 const Status = mart.payment.PaymentStatus;
@@ -73,7 +72,7 @@ export function toPaymentDto(payment: Payment, clientSecret?: string): PaymentDt
 }
 
 export interface PaymentServiceDeps {
-  rpc: Rpc;
+  rpc: RpcCaller;
   provider: PaymentProvider;
   logger: Logger;
 }

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { isStaff, pagedReply, type Principal } from '@mart/common/http';
-import type { RpcClient } from '@mart/common/kafka';
+import type { RpcCaller } from '@mart/common/kafka';
 import { mart, type CommandReply } from '@mart/proto';
 import type { CreateProductBody, ListProductsQuery, ProductDto, UpdateProductBody } from './product.schemas.ts';
-
-type Rpc = Pick<RpcClient, 'call'>;
 
 const { ProductSort } = mart.product;
 const sortOrders: Record<ListProductsQuery['sort'], mart.product.ProductSort> = {
@@ -32,7 +30,7 @@ export function toProductDto(product: CommandReply<'product.get'>): ProductDto {
 }
 
 /** Product use cases; each is one command to db-service. Only staff see inactive products. */
-export function productService(rpc: Rpc) {
+export function productService(rpc: RpcCaller) {
   return {
     async create(body: CreateProductBody, requestId: string): Promise<ProductDto> {
       const request = { id: randomUUID(), ...body, description: body.description ?? '' };

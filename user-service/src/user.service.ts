@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { hashPassword } from '@mart/common/credentials';
 import { pagedReply } from '@mart/common/http';
-import type { RpcClient } from '@mart/common/kafka';
+import type { RpcCaller } from '@mart/common/kafka';
 import { mart, type CommandReply } from '@mart/proto';
 import type { CreateUserBody, ListUsersQuery, Role, UpdateUserBody, UserDto } from './user.schemas.ts';
-
-type Rpc = Pick<RpcClient, 'call'>;
 
 const wireRoles: Record<Role, mart.user.StaffRole> = {
   admin: mart.user.StaffRole.STAFF_ROLE_ADMIN,
@@ -24,7 +22,7 @@ export function toUserDto(user: CommandReply<'user.get'>): UserDto {
 }
 
 /** Staff account use cases: each is a command to db-service, with passwords hashed here first. */
-export function userService(rpc: Rpc, options: { bcryptCost: number }) {
+export function userService(rpc: RpcCaller, options: { bcryptCost: number }) {
   return {
     async create(body: CreateUserBody, requestId: string): Promise<UserDto> {
       const passwordHash = await hashPassword(body.password, options.bcryptCost);

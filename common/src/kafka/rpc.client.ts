@@ -20,6 +20,9 @@ export interface CallOptions {
   traceparent?: string;
 }
 
+/** What a service's routes need of the client: unit tests pass a typed fake of it. */
+export type RpcCaller = Pick<RpcClient, 'call'>;
+
 interface PendingCall {
   resolve(reply: KafkaMessage): void;
   reject(error: Error): void;
