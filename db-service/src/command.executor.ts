@@ -4,7 +4,15 @@ import { encodeError, type CommandExecutor, type CommandMeta, type DecodedComman
 import type { Logger } from '@mart/common/logger';
 import { metrics } from '@mart/common/metrics';
 import { childTraceparent } from '@mart/common/tracing';
-import { commands, events, headers as headerNames, type CommandName, type EventName, type EventPayload } from '@mart/proto';
+import {
+  commands,
+  events,
+  headers as headerNames,
+  type CommandName,
+  type CommandResult,
+  type EventName,
+  type EventPayload,
+} from '@mart/proto';
 import { Prisma, type Database, type PrismaClient } from './database.ts';
 import type { Notification } from './generated/prisma/client.ts';
 import { toAppError } from './database.errors.ts';
@@ -28,19 +36,17 @@ function encodeEvent<E extends EventName>(
   ifEmailWritten: string | null = null,
 ): OutboxRow {
   const definition = events[name];
-  const encode = definition.type.encode as (message: unknown) => { finish(): Uint8Array };
-  const key = (definition.key as (event: unknown) => string)(payload);
+  const key = definition.key(payload);
   const headers: Record<string, string> = { [headerNames.commandId]: meta.commandId };
   if (meta.requestId) headers[headerNames.requestId] = meta.requestId;
   // The event continues the command's trace, as a child span of it.
   if (meta.traceparent) headers[headerNames.traceparent] = childTraceparent(meta.traceparent);
-  const encoded = new Uint8Array(encode(payload).finish());
+  const encoded = new Uint8Array(definition.type.encode(payload).finish());
   return { eventId: randomUUID(), topic: definition.topic, key, type: name, payload: encoded, headers, ifEmailWritten };
 }
 
-function encodeReply(name: CommandName, result: unknown): EncodedReply {
-  const encode = commands[name].reply.encode as (message: unknown) => { finish(): Uint8Array };
-  return { status: 'ok', body: encode(result).finish() };
+function encodeReply<N extends CommandName>(name: N, result: CommandResult<N>): EncodedReply {
+  return { status: 'ok', body: commands[name].reply.encode(result).finish() };
 }
 
 /** What one mutation did inside its transaction. */
@@ -166,8 +172,15 @@ export function createCommandExecutor(options: {
   const { database, handlers, settings, logger } = options;
   const { prisma } = database;
 
-  async function query({ name, request, meta }: DecodedCommand): Promise<EncodedReply> {
-    return encodeReply(name, await handlerOf(name)(request as never, queryContext(database, meta, name, settings)));
+  /** Runs a command's handler and encodes its reply. */
+  async function handle<N extends CommandName>({ name, request }: DecodedCommand<N>, context: HandlerContext): Promise<EncodedReply> {
+    const handler: Handler<N> | undefined = handlers[name];
+    if (!handler) throw new AppError('unavailable', `${name} is not implemented yet`);
+    return encodeReply(name, await handler(request, context));
+  }
+
+  async function query(command: DecodedCommand): Promise<EncodedReply> {
+    return handle(command, queryContext(database, command.meta, command.name, settings));
   }
 
   /**
@@ -175,9 +188,10 @@ export function createCommandExecutor(options: {
    * applied before (a redelivery, a retry) finds its claim taken and throws AppliedBefore, which
    * rolls back what it did; a concurrent duplicate waits on the other's row locks or its claim.
    */
-  async function apply(tx: Prisma.TransactionClient, { name, request, meta }: DecodedCommand): Promise<Applied> {
+  async function apply(tx: Prisma.TransactionClient, command: DecodedCommand): Promise<Applied> {
+    const { name, meta } = command;
     const { context, written } = mutationContext(tx, meta, settings);
-    const reply = encodeReply(name, await handlerOf(name)(request as never, context));
+    const reply = await handle(command, context);
     if (!(await writeClaimAndOutbox(tx, written, { commandId: meta.commandId, name, reply: reply.body }))) throw new AppliedBefore();
     return { command: name, replayed: false, events: written.events.length, ordersDueAt: written.ordersDueAt, reply };
   }
@@ -260,10 +274,6 @@ export function createCommandExecutor(options: {
   async function mutations(commands: DecodedCommand[]): Promise<EncodedReply[]> {
     if (commands.length === 0) return [];
     return commands.length === 1 ? [await mutateAlone(commands[0]!)] : mutateTogether(commands);
-  }
-
-  function handlerOf(name: CommandName): Handler<CommandName> {
-    return handlers[name] as Handler<CommandName>;
   }
 
   function failed({ name, meta }: DecodedCommand, error: unknown): EncodedReply {

@@ -4,18 +4,22 @@ import { UnavailableError } from '@mart/common/errors';
 import type { DecodedCommand, EncodedReply } from '@mart/common/kafka';
 import { createLogger } from '@mart/common/logger';
 import { eventually, requiredEnv } from '@mart/common/testing';
-import { mart, type CommandName } from '@mart/proto';
+import { commands, mart, type CommandName, type CommandRequest } from '@mart/proto';
 import { createCommandExecutor } from '../src/command.executor.ts';
 import { createDatabase } from '../src/database.ts';
 import type { Handlers } from '../src/handler.ts';
 import { allHandlers } from '../src/handlers/index.ts';
 import { applyMigrations } from '../src/migrate.ts';
 
-const command = (name: CommandName, request: unknown, commandId: string = randomUUID()): DecodedCommand => ({
-  name,
-  request,
-  meta: { commandId, requestId: undefined, deadline: Date.now() + 10_000 },
-});
+/** A command as the command server hands it over: its request through the wire's codec. */
+function command<N extends CommandName>(name: N, request: CommandRequest<N>, commandId: string = randomUUID()): DecodedCommand<N> {
+  const codec = commands[name].request;
+  return {
+    name,
+    request: codec.decode(codec.encode(request).finish()),
+    meta: { commandId, requestId: undefined, deadline: Date.now() + 10_000 },
+  };
+}
 
 const errorCode = (reply: EncodedReply) => (reply.status === 'error' ? mart.common.Error.decode(reply.body).code : 'ok');
 

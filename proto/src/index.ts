@@ -61,6 +61,9 @@ export const partitions = {
   deadLetter: 1,
 } as const;
 
+/** The domains that own a command topic, `mart.<domain>.commands`. */
+type CommandDomain = { [K in keyof typeof topics]: K extends `${infer D}Commands` ? D : never }[keyof typeof topics];
+
 export interface CommandDefinition<ReqIn, ReqOut, ResIn, ResOut> {
   topic: TopicName;
   request: MessageCodec<ReqIn, ReqOut>;
@@ -71,390 +74,155 @@ export interface CommandDefinition<ReqIn, ReqOut, ResIn, ResOut> {
   key(request: ReqIn): string | undefined;
 }
 
-function command<ReqIn, ReqOut, ResIn, ResOut>(definition: {
-  topic: TopicName;
-  request: MessageCodec<ReqIn, ReqOut>;
-  reply: MessageCodec<ResIn, ResOut>;
-  mutation: boolean;
-  key(request: NoInfer<ReqIn>): string | null | undefined;
-}): CommandDefinition<ReqIn, ReqOut, ResIn, ResOut> {
-  return { ...definition, key: (request) => definition.key(request) ?? undefined };
+type Spec<ReqIn, ReqOut, ResIn, ResOut> = Omit<CommandDefinition<ReqIn, ReqOut, ResIn, ResOut>, 'topic'>;
+
+function spec<ReqIn, ReqOut, ResIn, ResOut>(
+  mutation: boolean,
+  request: MessageCodec<ReqIn, ReqOut>,
+  reply: MessageCodec<ResIn, ResOut>,
+  key: (request: NoInfer<ReqIn>) => string | null | undefined,
+): Spec<ReqIn, ReqOut, ResIn, ResOut> {
+  return { request, reply, mutation, key: (request) => key(request) ?? undefined };
+}
+
+/** A command applied once per command id, which may emit events. */
+const mutation = <ReqIn, ReqOut, ResIn, ResOut>(
+  request: MessageCodec<ReqIn, ReqOut>,
+  reply: MessageCodec<ResIn, ResOut>,
+  key: (request: NoInfer<ReqIn>) => string | null | undefined,
+) => spec(true, request, reply, key);
+
+/** A read: not recorded, and never changes anything. */
+const query = <ReqIn, ReqOut, ResIn, ResOut>(
+  request: MessageCodec<ReqIn, ReqOut>,
+  reply: MessageCodec<ResIn, ResOut>,
+  key: (request: NoInfer<ReqIn>) => string | null | undefined,
+) => spec(false, request, reply, key);
+
+/**
+ * A domain's commands, named `<domain>.<name>` and sent on the domain's own topic: the topic is
+ * not written per command, so none can be filed on another domain's.
+ */
+function domain<D extends CommandDomain, S extends Record<string, Spec<never, unknown, never, unknown>>>(
+  name: D,
+  specs: S,
+): { [K in keyof S & string as `${D}.${K}`]: S[K] & { topic: (typeof topics)[`${D}Commands`] } } {
+  const topic = topics[`${name}Commands`];
+  // Object.fromEntries forgets the keys; the signature above says what it builds.
+  return Object.fromEntries(
+    Object.entries(specs).map(([command, definition]) => [`${name}.${command}`, { ...definition, topic }]),
+  ) as never;
 }
 
 const byId = (request: { id?: string | null }) => request.id;
 const anyPartition = () => undefined;
 
-export const commands = {
-  'system.ping': command({
-    topic: topics.systemCommands,
-    request: mart.common.Ping,
-    reply: mart.common.Pong,
-    mutation: false,
-    key: anyPartition,
+const registry = {
+  ...domain('system', {
+    ping: query(mart.common.Ping, mart.common.Pong, anyPartition),
   }),
+  ...domain('brand', {
+    create: mutation(mart.brand.CreateBrand, mart.brand.Brand, byId),
+    update: mutation(mart.brand.UpdateBrand, mart.brand.Brand, byId),
+    delete: mutation(mart.common.IdRequest, mart.common.Empty, byId),
+    get: query(mart.common.IdRequest, mart.brand.Brand, byId),
+    list: query(mart.brand.ListBrands, mart.brand.BrandPage, anyPartition),
+  }),
+  ...domain('category', {
+    create: mutation(mart.category.CreateCategory, mart.category.Category, byId),
+    update: mutation(mart.category.UpdateCategory, mart.category.Category, byId),
+    delete: mutation(mart.common.IdRequest, mart.common.Empty, byId),
+    get: query(mart.common.IdRequest, mart.category.Category, byId),
+    list: query(mart.category.ListCategories, mart.category.CategoryPage, anyPartition),
+  }),
+  ...domain('product', {
+    create: mutation(mart.product.CreateProduct, mart.product.Product, byId),
+    update: mutation(mart.product.UpdateProduct, mart.product.Product, byId),
+    delete: mutation(mart.common.IdRequest, mart.common.Empty, byId),
+    get: query(mart.product.GetProduct, mart.product.Product, byId),
+    list: query(mart.product.ListProducts, mart.product.ProductPage, anyPartition),
+    import: mutation(mart.product.ImportProducts, mart.product.ImportResult, anyPartition),
+  }),
+  ...domain('user', {
+    create: mutation(mart.user.CreateUser, mart.user.User, byId),
+    update: mutation(mart.user.UpdateUser, mart.user.User, byId),
+    delete: mutation(mart.common.IdRequest, mart.common.Empty, byId),
+    get: query(mart.common.IdRequest, mart.user.User, byId),
+    list: query(mart.user.ListUsers, mart.user.UserPage, anyPartition),
+    'ensure-admin': mutation(mart.user.EnsureAdmin, mart.user.EnsureAdminResult, () => 'bootstrap-admin'),
+  }),
+  ...domain('customer', {
+    register: mutation(mart.customer.RegisterCustomer, mart.customer.Customer, byId),
+    update: mutation(mart.customer.UpdateCustomer, mart.customer.Customer, byId),
+    'set-password': mutation(mart.customer.SetCustomerPassword, mart.common.Empty, byId),
+    delete: mutation(mart.common.IdRequest, mart.common.Empty, byId),
+    get: query(mart.common.IdRequest, mart.customer.Customer, byId),
+    list: query(mart.customer.ListCustomers, mart.customer.CustomerPage, anyPartition),
+  }),
+  ...domain('auth', {
+    'get-credentials': query(mart.auth.GetCredentials, mart.auth.Credentials, (r) => r.email),
+    'issue-refresh-token': mutation(mart.auth.IssueRefreshToken, mart.common.Empty, (r) => r.familyId),
+    'rotate-refresh-token': mutation(mart.auth.RotateRefreshToken, mart.auth.RotateResult, (r) => r.tokenHash),
+    'revoke-refresh-token': mutation(mart.auth.RevokeRefreshToken, mart.common.Empty, (r) => r.tokenHash),
+  }),
+  ...domain('inventory', {
+    get: query(mart.inventory.GetStock, mart.inventory.StockRecord, (r) => r.productId),
+    set: mutation(mart.inventory.SetStock, mart.inventory.StockRecord, (r) => r.productId),
+    adjust: mutation(mart.inventory.AdjustStock, mart.inventory.StockRecord, (r) => r.productId),
+    'list-adjustments': query(mart.inventory.ListAdjustments, mart.inventory.AdjustmentPage, (r) => r.productId),
+  }),
+  ...domain('order', {
+    place: mutation(mart.order.PlaceOrder, mart.order.Order, byId),
+    get: query(mart.order.GetOrder, mart.order.Order, byId),
+    list: query(mart.order.ListOrders, mart.order.OrderPage, anyPartition),
+    transition: mutation(mart.order.TransitionOrder, mart.order.Order, byId),
+  }),
+  ...domain('payment', {
+    create: mutation(mart.payment.CreatePayment, mart.payment.Payment, (r) => r.orderId),
+    'attach-provider-payment': mutation(mart.payment.AttachProviderPayment, mart.payment.Payment, byId),
+    'record-outcome': mutation(mart.payment.RecordPaymentOutcome, mart.payment.Payment, (r) => r.id ?? r.providerPaymentId),
+    'request-refund': mutation(mart.payment.RequestRefund, mart.payment.RefundRequested, (r) => r.paymentId),
+    'record-refund': mutation(mart.payment.RecordRefund, mart.payment.Payment, (r) => r.refundId),
+    get: query(mart.payment.GetPayment, mart.payment.Payment, byId),
+    list: query(mart.payment.ListPayments, mart.payment.PaymentPage, anyPartition),
+  }),
+  ...domain('notification', {
+    'record-attempt': mutation(mart.notification.RecordAttempt, mart.notification.Notification, byId),
+    list: query(mart.notification.ListNotifications, mart.notification.NotificationPage, anyPartition),
+    'list-due': query(mart.notification.ListDueNotifications, mart.notification.DueNotifications, anyPartition),
+    claim: mutation(mart.notification.ClaimNotification, mart.notification.ClaimResult, byId),
+  }),
+};
 
-  'brand.create': command({
-    topic: topics.brandCommands,
-    request: mart.brand.CreateBrand,
-    reply: mart.brand.Brand,
-    mutation: true,
-    key: byId,
-  }),
-  'brand.update': command({
-    topic: topics.brandCommands,
-    request: mart.brand.UpdateBrand,
-    reply: mart.brand.Brand,
-    mutation: true,
-    key: byId,
-  }),
-  'brand.delete': command({
-    topic: topics.brandCommands,
-    request: mart.common.IdRequest,
-    reply: mart.common.Empty,
-    mutation: true,
-    key: byId,
-  }),
-  'brand.get': command({
-    topic: topics.brandCommands,
-    request: mart.common.IdRequest,
-    reply: mart.brand.Brand,
-    mutation: false,
-    key: byId,
-  }),
-  'brand.list': command({
-    topic: topics.brandCommands,
-    request: mart.brand.ListBrands,
-    reply: mart.brand.BrandPage,
-    mutation: false,
-    key: anyPartition,
-  }),
-
-  'category.create': command({
-    topic: topics.categoryCommands,
-    request: mart.category.CreateCategory,
-    reply: mart.category.Category,
-    mutation: true,
-    key: byId,
-  }),
-  'category.update': command({
-    topic: topics.categoryCommands,
-    request: mart.category.UpdateCategory,
-    reply: mart.category.Category,
-    mutation: true,
-    key: byId,
-  }),
-  'category.delete': command({
-    topic: topics.categoryCommands,
-    request: mart.common.IdRequest,
-    reply: mart.common.Empty,
-    mutation: true,
-    key: byId,
-  }),
-  'category.get': command({
-    topic: topics.categoryCommands,
-    request: mart.common.IdRequest,
-    reply: mart.category.Category,
-    mutation: false,
-    key: byId,
-  }),
-  'category.list': command({
-    topic: topics.categoryCommands,
-    request: mart.category.ListCategories,
-    reply: mart.category.CategoryPage,
-    mutation: false,
-    key: anyPartition,
-  }),
-
-  'product.create': command({
-    topic: topics.productCommands,
-    request: mart.product.CreateProduct,
-    reply: mart.product.Product,
-    mutation: true,
-    key: byId,
-  }),
-  'product.update': command({
-    topic: topics.productCommands,
-    request: mart.product.UpdateProduct,
-    reply: mart.product.Product,
-    mutation: true,
-    key: byId,
-  }),
-  'product.delete': command({
-    topic: topics.productCommands,
-    request: mart.common.IdRequest,
-    reply: mart.common.Empty,
-    mutation: true,
-    key: byId,
-  }),
-  'product.get': command({
-    topic: topics.productCommands,
-    request: mart.product.GetProduct,
-    reply: mart.product.Product,
-    mutation: false,
-    key: byId,
-  }),
-  'product.list': command({
-    topic: topics.productCommands,
-    request: mart.product.ListProducts,
-    reply: mart.product.ProductPage,
-    mutation: false,
-    key: anyPartition,
-  }),
-  'product.import': command({
-    topic: topics.productCommands,
-    request: mart.product.ImportProducts,
-    reply: mart.product.ImportResult,
-    mutation: true,
-    key: anyPartition,
-  }),
-
-  'user.create': command({ topic: topics.userCommands, request: mart.user.CreateUser, reply: mart.user.User, mutation: true, key: byId }),
-  'user.update': command({ topic: topics.userCommands, request: mart.user.UpdateUser, reply: mart.user.User, mutation: true, key: byId }),
-  'user.delete': command({
-    topic: topics.userCommands,
-    request: mart.common.IdRequest,
-    reply: mart.common.Empty,
-    mutation: true,
-    key: byId,
-  }),
-  'user.get': command({ topic: topics.userCommands, request: mart.common.IdRequest, reply: mart.user.User, mutation: false, key: byId }),
-  'user.list': command({
-    topic: topics.userCommands,
-    request: mart.user.ListUsers,
-    reply: mart.user.UserPage,
-    mutation: false,
-    key: anyPartition,
-  }),
-  'user.ensure-admin': command({
-    topic: topics.userCommands,
-    request: mart.user.EnsureAdmin,
-    reply: mart.user.EnsureAdminResult,
-    mutation: true,
-    key: () => 'bootstrap-admin',
-  }),
-
-  'customer.register': command({
-    topic: topics.customerCommands,
-    request: mart.customer.RegisterCustomer,
-    reply: mart.customer.Customer,
-    mutation: true,
-    key: byId,
-  }),
-  'customer.update': command({
-    topic: topics.customerCommands,
-    request: mart.customer.UpdateCustomer,
-    reply: mart.customer.Customer,
-    mutation: true,
-    key: byId,
-  }),
-  'customer.set-password': command({
-    topic: topics.customerCommands,
-    request: mart.customer.SetCustomerPassword,
-    reply: mart.common.Empty,
-    mutation: true,
-    key: byId,
-  }),
-  'customer.delete': command({
-    topic: topics.customerCommands,
-    request: mart.common.IdRequest,
-    reply: mart.common.Empty,
-    mutation: true,
-    key: byId,
-  }),
-  'customer.get': command({
-    topic: topics.customerCommands,
-    request: mart.common.IdRequest,
-    reply: mart.customer.Customer,
-    mutation: false,
-    key: byId,
-  }),
-  'customer.list': command({
-    topic: topics.customerCommands,
-    request: mart.customer.ListCustomers,
-    reply: mart.customer.CustomerPage,
-    mutation: false,
-    key: anyPartition,
-  }),
-
-  'auth.get-credentials': command({
-    topic: topics.authCommands,
-    request: mart.auth.GetCredentials,
-    reply: mart.auth.Credentials,
-    mutation: false,
-    key: (r) => r.email,
-  }),
-  'auth.issue-refresh-token': command({
-    topic: topics.authCommands,
-    request: mart.auth.IssueRefreshToken,
-    reply: mart.common.Empty,
-    mutation: true,
-    key: (r) => r.familyId,
-  }),
-  'auth.rotate-refresh-token': command({
-    topic: topics.authCommands,
-    request: mart.auth.RotateRefreshToken,
-    reply: mart.auth.RotateResult,
-    mutation: true,
-    key: (r) => r.tokenHash,
-  }),
-  'auth.revoke-refresh-token': command({
-    topic: topics.authCommands,
-    request: mart.auth.RevokeRefreshToken,
-    reply: mart.common.Empty,
-    mutation: true,
-    key: (r) => r.tokenHash,
-  }),
-
-  'inventory.get': command({
-    topic: topics.inventoryCommands,
-    request: mart.inventory.GetStock,
-    reply: mart.inventory.StockRecord,
-    mutation: false,
-    key: (r) => r.productId,
-  }),
-  'inventory.set': command({
-    topic: topics.inventoryCommands,
-    request: mart.inventory.SetStock,
-    reply: mart.inventory.StockRecord,
-    mutation: true,
-    key: (r) => r.productId,
-  }),
-  'inventory.adjust': command({
-    topic: topics.inventoryCommands,
-    request: mart.inventory.AdjustStock,
-    reply: mart.inventory.StockRecord,
-    mutation: true,
-    key: (r) => r.productId,
-  }),
-  'inventory.list-adjustments': command({
-    topic: topics.inventoryCommands,
-    request: mart.inventory.ListAdjustments,
-    reply: mart.inventory.AdjustmentPage,
-    mutation: false,
-    key: (r) => r.productId,
-  }),
-
-  'order.place': command({
-    topic: topics.orderCommands,
-    request: mart.order.PlaceOrder,
-    reply: mart.order.Order,
-    mutation: true,
-    key: byId,
-  }),
-  'order.get': command({ topic: topics.orderCommands, request: mart.order.GetOrder, reply: mart.order.Order, mutation: false, key: byId }),
-  'order.list': command({
-    topic: topics.orderCommands,
-    request: mart.order.ListOrders,
-    reply: mart.order.OrderPage,
-    mutation: false,
-    key: anyPartition,
-  }),
-  'order.transition': command({
-    topic: topics.orderCommands,
-    request: mart.order.TransitionOrder,
-    reply: mart.order.Order,
-    mutation: true,
-    key: byId,
-  }),
-
-  'payment.create': command({
-    topic: topics.paymentCommands,
-    request: mart.payment.CreatePayment,
-    reply: mart.payment.Payment,
-    mutation: true,
-    key: (r) => r.orderId,
-  }),
-  'payment.attach-provider-payment': command({
-    topic: topics.paymentCommands,
-    request: mart.payment.AttachProviderPayment,
-    reply: mart.payment.Payment,
-    mutation: true,
-    key: byId,
-  }),
-  'payment.record-outcome': command({
-    topic: topics.paymentCommands,
-    request: mart.payment.RecordPaymentOutcome,
-    reply: mart.payment.Payment,
-    mutation: true,
-    key: (r) => r.id ?? r.providerPaymentId,
-  }),
-  'payment.request-refund': command({
-    topic: topics.paymentCommands,
-    request: mart.payment.RequestRefund,
-    reply: mart.payment.RefundRequested,
-    mutation: true,
-    key: (r) => r.paymentId,
-  }),
-  'payment.record-refund': command({
-    topic: topics.paymentCommands,
-    request: mart.payment.RecordRefund,
-    reply: mart.payment.Payment,
-    mutation: true,
-    key: (r) => r.refundId,
-  }),
-  'payment.get': command({
-    topic: topics.paymentCommands,
-    request: mart.payment.GetPayment,
-    reply: mart.payment.Payment,
-    mutation: false,
-    key: byId,
-  }),
-  'payment.list': command({
-    topic: topics.paymentCommands,
-    request: mart.payment.ListPayments,
-    reply: mart.payment.PaymentPage,
-    mutation: false,
-    key: anyPartition,
-  }),
-
-  'notification.record-attempt': command({
-    topic: topics.notificationCommands,
-    request: mart.notification.RecordAttempt,
-    reply: mart.notification.Notification,
-    mutation: true,
-    key: byId,
-  }),
-  'notification.list': command({
-    topic: topics.notificationCommands,
-    request: mart.notification.ListNotifications,
-    reply: mart.notification.NotificationPage,
-    mutation: false,
-    key: anyPartition,
-  }),
-  'notification.list-due': command({
-    topic: topics.notificationCommands,
-    request: mart.notification.ListDueNotifications,
-    reply: mart.notification.DueNotifications,
-    mutation: false,
-    key: anyPartition,
-  }),
-  'notification.claim': command({
-    topic: topics.notificationCommands,
-    request: mart.notification.ClaimNotification,
-    reply: mart.notification.ClaimResult,
-    mutation: true,
-    key: byId,
-  }),
-} as const;
-
-export type Commands = typeof commands;
-export type CommandName = keyof Commands;
-type Parts<N extends CommandName> =
-  Commands[N] extends CommandDefinition<infer ReqIn, infer ReqOut, infer ResIn, infer ResOut>
+type Parts<D> =
+  D extends Spec<infer ReqIn, infer ReqOut, infer ResIn, infer ResOut>
     ? { reqIn: ReqIn; reqOut: ReqOut; resIn: ResIn; resOut: ResOut }
     : never;
+type CommandTypes = { [N in keyof typeof registry]: Parts<(typeof registry)[N]> };
+export type CommandName = keyof CommandTypes;
 /** What a caller sends (plain object). */
-export type CommandRequest<N extends CommandName> = Parts<N>['reqIn'];
+export type CommandRequest<N extends CommandName> = CommandTypes[N]['reqIn'];
 /** What db-service's handler receives (decoded message). */
-export type CommandInput<N extends CommandName> = Parts<N>['reqOut'];
+export type CommandInput<N extends CommandName> = CommandTypes[N]['reqOut'];
 /** What db-service's handler returns (plain object to encode). */
-export type CommandResult<N extends CommandName> = Parts<N>['resIn'];
+export type CommandResult<N extends CommandName> = CommandTypes[N]['resIn'];
 /** What the caller gets back (decoded message). */
-export type CommandReply<N extends CommandName> = Parts<N>['resOut'];
+export type CommandReply<N extends CommandName> = CommandTypes[N]['resOut'];
+
+/**
+ * Every command, typed per name: `commands[name]` for a generic name is that name's definition,
+ * so callers encode and decode through it without casts.
+ */
+export const commands: {
+  [N in CommandName]: CommandDefinition<CommandRequest<N>, CommandInput<N>, CommandResult<N>, CommandReply<N>>;
+} = registry;
 
 export function isCommandName(name: string): name is CommandName {
   return Object.hasOwn(commands, name);
 }
+
+/** The domains that own an event topic, `mart.<domain>.events`. */
+type EventDomain = { [K in keyof typeof topics]: K extends `${infer D}Events` ? D : never }[keyof typeof topics];
 
 export interface EventDefinition<In, Out> {
   topic: TopicName;
@@ -462,45 +230,69 @@ export interface EventDefinition<In, Out> {
   key(event: In): string;
 }
 
-function event<In, Out>(definition: {
-  topic: TopicName;
-  type: MessageCodec<In, Out>;
-  key(event: NoInfer<In>): string | null | undefined;
-}): EventDefinition<In, Out> {
-  return { ...definition, key: (e) => definition.key(e) ?? '' };
+type EventSpec<In, Out> = Omit<EventDefinition<In, Out>, 'topic'>;
+
+function event<In, Out>(type: MessageCodec<In, Out>, key: (event: NoInfer<In>) => string | null | undefined): EventSpec<In, Out> {
+  return { type, key: (e) => key(e) ?? '' };
 }
 
-export const events = {
-  'brand.created': event({ topic: topics.brandEvents, type: mart.brand.BrandCreated, key: (e) => e.brand?.id }),
-  'brand.updated': event({ topic: topics.brandEvents, type: mart.brand.BrandUpdated, key: (e) => e.brand?.id }),
-  'brand.deleted': event({ topic: topics.brandEvents, type: mart.brand.BrandDeleted, key: (e) => e.id }),
-  'category.created': event({ topic: topics.categoryEvents, type: mart.category.CategoryCreated, key: (e) => e.category?.id }),
-  'category.updated': event({ topic: topics.categoryEvents, type: mart.category.CategoryUpdated, key: (e) => e.category?.id }),
-  'category.deleted': event({ topic: topics.categoryEvents, type: mart.category.CategoryDeleted, key: (e) => e.id }),
-  'product.created': event({ topic: topics.productEvents, type: mart.product.ProductCreated, key: (e) => e.product?.id }),
-  'product.updated': event({ topic: topics.productEvents, type: mart.product.ProductUpdated, key: (e) => e.product?.id }),
-  'product.deleted': event({ topic: topics.productEvents, type: mart.product.ProductDeleted, key: (e) => e.id }),
-  'customer.registered': event({ topic: topics.customerEvents, type: mart.customer.CustomerRegistered, key: (e) => e.customer?.id }),
-  'customer.deleted': event({ topic: topics.customerEvents, type: mart.customer.CustomerDeleted, key: (e) => e.id }),
-  'inventory.stock-changed': event({ topic: topics.inventoryEvents, type: mart.inventory.StockChanged, key: (e) => e.stock?.productId }),
-  'order.placed': event({ topic: topics.orderEvents, type: mart.order.OrderPlaced, key: (e) => e.order?.id }),
-  'order.status-changed': event({ topic: topics.orderEvents, type: mart.order.OrderStatusChanged, key: (e) => e.order?.id }),
-  'payment.status-changed': event({ topic: topics.paymentEvents, type: mart.payment.PaymentStatusChanged, key: (e) => e.payment?.orderId }),
-  'payment.refund-requested': event({ topic: topics.paymentEvents, type: mart.payment.RefundRequested, key: (e) => e.payment?.orderId }),
-  // Keyed by recipient: one customer's emails go out in the order they were queued.
-  'notification.queued': event({
-    topic: topics.notificationEvents,
-    type: mart.notification.NotificationQueued,
-    key: (e) => e.notification?.to,
-  }),
-} as const;
+/** A domain's events, named `<domain>.<name>` and published on the domain's own event topic. */
+function domainEvents<D extends EventDomain, S extends Record<string, EventSpec<never, unknown>>>(
+  name: D,
+  specs: S,
+): { [K in keyof S & string as `${D}.${K}`]: S[K] & { topic: (typeof topics)[`${D}Events`] } } {
+  const topic = topics[`${name}Events`];
+  // Object.fromEntries forgets the keys; the signature above says what it builds.
+  return Object.fromEntries(Object.entries(specs).map(([event, definition]) => [`${name}.${event}`, { ...definition, topic }])) as never;
+}
 
-export type Events = typeof events;
-export type EventName = keyof Events;
+const eventRegistry = {
+  ...domainEvents('brand', {
+    created: event(mart.brand.BrandCreated, (e) => e.brand?.id),
+    updated: event(mart.brand.BrandUpdated, (e) => e.brand?.id),
+    deleted: event(mart.brand.BrandDeleted, (e) => e.id),
+  }),
+  ...domainEvents('category', {
+    created: event(mart.category.CategoryCreated, (e) => e.category?.id),
+    updated: event(mart.category.CategoryUpdated, (e) => e.category?.id),
+    deleted: event(mart.category.CategoryDeleted, (e) => e.id),
+  }),
+  ...domainEvents('product', {
+    created: event(mart.product.ProductCreated, (e) => e.product?.id),
+    updated: event(mart.product.ProductUpdated, (e) => e.product?.id),
+    deleted: event(mart.product.ProductDeleted, (e) => e.id),
+  }),
+  ...domainEvents('customer', {
+    registered: event(mart.customer.CustomerRegistered, (e) => e.customer?.id),
+    deleted: event(mart.customer.CustomerDeleted, (e) => e.id),
+  }),
+  ...domainEvents('inventory', {
+    'stock-changed': event(mart.inventory.StockChanged, (e) => e.stock?.productId),
+  }),
+  ...domainEvents('order', {
+    placed: event(mart.order.OrderPlaced, (e) => e.order?.id),
+    'status-changed': event(mart.order.OrderStatusChanged, (e) => e.order?.id),
+  }),
+  ...domainEvents('payment', {
+    'status-changed': event(mart.payment.PaymentStatusChanged, (e) => e.payment?.orderId),
+    'refund-requested': event(mart.payment.RefundRequested, (e) => e.payment?.orderId),
+  }),
+  ...domainEvents('notification', {
+    // Keyed by recipient: one customer's emails go out in the order they were queued.
+    queued: event(mart.notification.NotificationQueued, (e) => e.notification?.to),
+  }),
+};
+
+type EventParts<D> = D extends EventSpec<infer In, infer Out> ? { in: In; out: Out } : never;
+type EventTypes = { [N in keyof typeof eventRegistry]: EventParts<(typeof eventRegistry)[N]> };
+export type EventName = keyof EventTypes;
 /** What a publisher writes (plain object). */
-export type EventPayload<N extends EventName> = Events[N] extends EventDefinition<infer In, unknown> ? In : never;
+export type EventPayload<N extends EventName> = EventTypes[N]['in'];
 /** What a consumer receives (decoded message). */
-export type EventMessage<N extends EventName> = Events[N] extends EventDefinition<never, infer Out> ? Out : never;
+export type EventMessage<N extends EventName> = EventTypes[N]['out'];
+
+/** Every event, typed per name like `commands`. */
+export const events: { [N in EventName]: EventDefinition<EventPayload<N>, EventMessage<N>> } = eventRegistry;
 
 export function isEventName(name: string): name is EventName {
   return Object.hasOwn(events, name);

@@ -148,13 +148,28 @@ export class EventConsumer {
       await this.deadLetters.publish({ topic, partition, message }, `no value (tombstone) for ${type}`);
       return;
     }
-    const handler = this.options.handlers[type] as EventHandler<EventName> | undefined;
+    await this.handleEvent(type, eventId, topic, partition, message, message.value);
+  }
+
+  /** One event of a known type: decoded by its type's codec and given to its handler, if this service has one. */
+  private async handleEvent<E extends EventName>(
+    type: E,
+    eventId: string,
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    value: Buffer,
+  ): Promise<void> {
+    const handler: EventHandler<E> | undefined = this.options.handlers[type];
     if (!handler) return; // another consumer's event on a shared topic
-    let event: EventMessage<EventName>;
+    let event: EventMessage<E>;
     try {
-      event = events[type].type.decode(message.value ?? Buffer.alloc(0)) as EventMessage<EventName>;
+      event = events[type].type.decode(value);
     } catch (error) {
-      await this.deadLetters.publish({ topic, partition, message }, `undecodable ${type}: ${(error as Error).message}`);
+      await this.deadLetters.publish(
+        { topic, partition, message },
+        `undecodable ${type}: ${error instanceof Error ? error.message : String(error)}`,
+      );
       return;
     }
     const traceparent = headerString(message.headers?.[headers.traceparent]);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { KafkaJSError, type Consumer, type IHeaders, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import { commands, headers, mart, replyTopic, type CommandName, type CommandReply, type CommandRequest } from '@mart/proto';
 import { AppError, UnavailableError, UpstreamTimeoutError, errorFromReply } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -120,9 +120,8 @@ export class RpcClient {
     if (options.requestId) messageHeaders[headers.requestId] = options.requestId;
     const traceparent = options.traceparent ?? currentTraceparent();
     if (traceparent) messageHeaders[headers.traceparent] = traceparent;
-    // The generated encoder accepts its own $Properties; the registry typed the request already.
-    const value = Buffer.from((definition.request.encode as (message: unknown) => { finish(): Uint8Array })(request).finish());
-    const key = (definition.key as (request: unknown) => string | undefined)(request);
+    const value = Buffer.from(definition.request.encode(request).finish());
+    const key = definition.key(request);
 
     const reply = new Promise<KafkaMessage>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -148,7 +147,9 @@ export class RpcClient {
     // Not awaited before the reply: while the broker is away a send can take far longer than the
     // deadline, and the caller must still get its 504 on time (seen in the fault suite).
     this.sends.send(definition.topic, { key: key ?? null, value, headers: messageHeaders }).catch((error: unknown) => {
-      this.pending.get(correlationId)?.reject(new UnavailableError(`Kafka is unavailable: ${(error as Error).message}`));
+      this.pending
+        .get(correlationId)
+        ?.reject(new UnavailableError(`Kafka is unavailable: ${error instanceof Error ? error.message : String(error)}`));
       this.pending.delete(correlationId);
     });
 
@@ -176,7 +177,7 @@ export class RpcClient {
         error.details.map((d) => ({ path: d.path ?? '', message: d.message ?? '' })),
       );
     }
-    return commands[name].reply.decode(body) as CommandReply<N>;
+    return commands[name].reply.decode(body);
   }
 
   private onReply(message: KafkaMessage): void {
@@ -198,7 +199,7 @@ export class RpcClient {
         try {
           return (await admin.fetchTopicOffsets(this.replyTopic)).map(({ partition, high }) => ({ partition, offset: high }));
         } catch (error) {
-          if (attempt >= 20 || !(error as { retriable?: boolean }).retriable) throw error;
+          if (attempt >= 20 || !(error instanceof KafkaJSError && error.retriable)) throw error;
           await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
         }
       }
