@@ -1,16 +1,13 @@
-import { emailSchema } from '@mart/common/credentials';
+import { email, givenPassword } from '@mart/common/domain/account';
 import { z } from '@mart/common/zod';
 
-// Login checks a password, it does not set one: any length a client sends is compared, within reason.
-const loginPassword = z.string().min(1).max(1024);
-
-export const loginBody = z.object({ email: emailSchema, password: loginPassword }).strict().openapi('Login');
+export const loginBody = z.object({ email, password: givenPassword }).strict().openapi('Login');
 
 /** The OAuth2 password grant's form (RFC 6749 §4.3.2); client_id, scope and the like are ignored. */
 export const oauthPasswordForm = z.object({
   grant_type: z.literal('password').optional(),
-  username: emailSchema,
-  password: loginPassword,
+  username: email,
+  password: givenPassword,
 });
 
 export const refreshBody = z

@@ -1,3 +1,4 @@
+import { brandFields, brandSearchFields } from '@mart/common/domain/brand';
 import { idParams, pageOf, pageQuery, uuidSchema, z } from '@mart/common/zod';
 
 export const brandSchema = z
@@ -10,8 +11,7 @@ export const brandSchema = z
   })
   .openapi('Brand');
 
-const name = z.string().trim().min(1).max(200);
-const description = z.string().max(2000);
+const { name, description } = brandFields;
 
 export const createBrandBody = z.object({ name, description: description.optional() }).strict().openapi('CreateBrand');
 
@@ -21,7 +21,7 @@ export const updateBrandBody = z
   .refine((body) => Object.keys(body).length > 0, { message: 'at least one of name, description is required' })
   .openapi('UpdateBrand');
 
-export const listBrandsQuery = pageQuery.extend({ q: z.string().trim().min(1).max(100).optional() });
+export const listBrandsQuery = pageQuery.extend({ q: brandSearchFields.q.optional() });
 
 export const brandPageSchema = pageOf(brandSchema, 'BrandPage');
 export const brandIdParams = idParams;

@@ -1,3 +1,4 @@
+import { categoryFields } from '@mart/common/domain/category';
 import { idParams, pageOf, pageQuery, uuidSchema, z } from '@mart/common/zod';
 
 export const categorySchema = z
@@ -11,8 +12,8 @@ export const categorySchema = z
   })
   .openapi('Category');
 
-const name = z.string().trim().min(1).max(200).openapi({ description: 'Unique among its siblings, whatever its case' });
-const description = z.string().max(2000);
+const name = categoryFields.name.openapi({ description: 'Unique among its siblings, whatever its case' });
+const { description } = categoryFields;
 const parentId = uuidSchema.nullable().openapi({
   description: 'null or absent: top level. Unknown, or the category itself or one of its descendants (a cycle): 400 naming parentId',
 });

@@ -1,20 +1,9 @@
 import bcrypt from 'bcryptjs';
 import { z } from './http/zod.ts';
 
-// Account credentials, the same in every identity service (auth, users, customers). Passwords are
-// hashed here, in the HTTP service that received them: db-service only ever stores hashes.
-
-/** Emails identify accounts case-insensitively, so they are trimmed and lower-cased at the edge. */
-export const emailSchema = z.string().trim().toLowerCase().pipe(z.email().max(254)).openapi({ example: 'ada@example.com' });
-
-// bcrypt reads only the first 72 bytes of a password: a longer one would be silently truncated.
-const bcryptMaxBytes = 72;
-
-/** The rule for a password being set (registration, change, new staff account). */
-export const newPasswordSchema = z
-  .string()
-  .min(8)
-  .refine((password) => Buffer.byteLength(password, 'utf8') <= bcryptMaxBytes, `must be at most ${bcryptMaxBytes} bytes`);
+// Password hashing, the same in every identity service (auth, users, customers). Passwords are
+// hashed here, in the HTTP service that received them: db-service only ever stores hashes. The
+// rules of emails and passwords are in @mart/common/domain/account.
 
 /**
  * BCRYPT_COST, the work factor of new hashes: each step doubles the time. 10 takes about 65 ms

@@ -1,4 +1,5 @@
-import { emailSchema, newPasswordSchema } from '@mart/common/credentials';
+import { givenPassword } from '@mart/common/domain/account';
+import { customerFields, customerSearchFields } from '@mart/common/domain/customer';
 import { idParams, pageOf, pageQuery, uuidSchema, z } from '@mart/common/zod';
 
 // No schema here has a password hash: a reply cannot carry one.
@@ -13,16 +14,9 @@ export const customerSchema = z
   })
   .openapi('Customer');
 
-const name = z.string().trim().min(1).max(200);
-const phone = z
-  .string()
-  .trim()
-  .regex(/^\+?[0-9][0-9 ().-]{3,30}$/, 'expected a phone number such as +1 555 0100');
+const { email, password, name, phone } = customerFields;
 
-export const registerCustomerBody = z
-  .object({ email: emailSchema, password: newPasswordSchema, name, phone: phone.optional() })
-  .strict()
-  .openapi('RegisterCustomer');
+export const registerCustomerBody = z.object({ email, password, name, phone: phone.optional() }).strict().openapi('RegisterCustomer');
 
 export const updateMeBody = z
   .object({ name: name.optional(), phone: phone.nullable().optional() })
@@ -30,13 +24,10 @@ export const updateMeBody = z
   .refine((body) => Object.keys(body).length > 0, { message: 'at least one of name, phone is required' })
   .openapi('UpdateCustomer');
 
-export const changePasswordBody = z
-  .object({ currentPassword: z.string().min(1).max(1024), newPassword: newPasswordSchema })
-  .strict()
-  .openapi('ChangePassword');
+export const changePasswordBody = z.object({ currentPassword: givenPassword, newPassword: password }).strict().openapi('ChangePassword');
 
 export const listCustomersQuery = pageQuery.extend({
-  email: z.string().trim().min(1).max(254).optional().openapi({ description: 'part of the email address' }),
+  email: customerSearchFields.email.optional().openapi({ description: 'part of the email address' }),
 });
 
 export const customerPageSchema = pageOf(customerSchema, 'CustomerPage');

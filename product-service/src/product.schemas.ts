@@ -1,7 +1,6 @@
+import { defaultCurrency } from '@mart/common/domain/money';
+import { orderedPriceRange, productFields, productSearchFields } from '@mart/common/domain/product';
 import { idParams, pageOf, pageQuery, uuidSchema, z } from '@mart/common/zod';
-
-const maxCents = 2_147_483_647; // db-service stores prices in an INTEGER column
-const isoCurrencies = new Set(Intl.supportedValuesOf('currency'));
 
 export const productSchema = z
   .object({
@@ -20,18 +19,8 @@ export const productSchema = z
   })
   .openapi('Product');
 
-const sku = z
-  .string()
-  .trim()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'letters, digits and . _ / - only')
-  .openapi({ description: 'Unique', example: 'ACME-ROCKET-01' });
-const name = z.string().trim().min(1).max(200);
-const description = z.string().max(5000);
-const priceCents = z.number().int().min(0).max(maxCents);
-// Intl knows the ISO 4217 list, in upper case.
-const currency = z.string().refine((code) => isoCurrencies.has(code), 'expected an upper-case ISO 4217 code such as USD');
+const sku = productFields.sku.openapi({ description: 'Unique', example: 'ACME-ROCKET-01' });
+const { name, description, priceCents, currency } = productFields;
 const brandId = uuidSchema.openapi({ description: 'An existing brand; unknown: 400 naming brandId' });
 const categoryId = uuidSchema.openapi({ description: 'An existing category; unknown: 400 naming categoryId' });
 
@@ -41,7 +30,7 @@ export const createProductBody = z
     name,
     description: description.optional(),
     priceCents,
-    currency: currency.default('USD'),
+    currency: currency.default(defaultCurrency),
     brandId,
     categoryId,
     active: z.boolean().default(true),
@@ -64,19 +53,18 @@ export const updateProductBody = z
   .refine((body) => Object.keys(body).length > 0, { message: 'at least one field is required' })
   .openapi('UpdateProduct');
 
-const centsQuery = z.coerce.number().int().min(0).max(maxCents);
-
 export const productSorts = ['name', 'price', '-price', '-createdAt'] as const;
 
 export const listProductsQuery = pageQuery
   .extend({
-    q: z.string().trim().min(1).max(100).optional().openapi({
+    q: productSearchFields.q.optional().openapi({
       description: 'Words that must each occur in the name or the description (case-insensitive, also inside longer words)',
     }),
     brandId: uuidSchema.optional(),
     categoryId: uuidSchema.optional().openapi({ description: 'This category and all its sub-categories' }),
-    minPriceCents: centsQuery.optional(),
-    maxPriceCents: centsQuery.optional(),
+    // A query string is text: the amount rule applies to the number it holds.
+    minPriceCents: z.preprocess(Number, productSearchFields.minPriceCents).optional(),
+    maxPriceCents: z.preprocess(Number, productSearchFields.maxPriceCents).optional(),
     inStock: z
       .enum(['true', 'false'])
       .transform((value) => value === 'true')
@@ -84,10 +72,7 @@ export const listProductsQuery = pageQuery
       .openapi({ description: 'true: only products with available > 0' }),
     sort: z.enum(productSorts).default('name').openapi({ description: 'Ties are broken by id, so pages never overlap' }),
   })
-  .refine((query) => query.minPriceCents === undefined || query.maxPriceCents === undefined || query.minPriceCents <= query.maxPriceCents, {
-    message: 'must not be below minPriceCents',
-    path: ['maxPriceCents'],
-  });
+  .refine(orderedPriceRange.check, orderedPriceRange.issue);
 
 export const productPageSchema = pageOf(productSchema, 'ProductPage');
 export const productIdParams = idParams;

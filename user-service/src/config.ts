@@ -1,5 +1,6 @@
 import { httpServiceConfigSchema } from '@mart/common/config';
-import { bcryptCostSchema, emailSchema, newPasswordSchema } from '@mart/common/credentials';
+import { bcryptCostSchema } from '@mart/common/credentials';
+import { userFields } from '@mart/common/domain/user';
 import { z } from '@mart/common/zod';
 
 /** Documented development defaults (README, .env.example); never used in production. */
@@ -13,9 +14,9 @@ export const userConfigSchema = httpServiceConfigSchema
     PORT: z.coerce.number().int().min(0).max(65535).default(8002),
     BCRYPT_COST: bcryptCostSchema,
     // The first admin, created at start-up when there is no admin at all.
-    ADMIN_EMAIL: z.preprocess(unsetIfEmpty, emailSchema.optional()),
-    ADMIN_PASSWORD: z.preprocess(unsetIfEmpty, newPasswordSchema.optional()),
-    ADMIN_NAME: z.string().trim().min(1).max(200).default('Administrator'),
+    ADMIN_EMAIL: z.preprocess(unsetIfEmpty, userFields.email.optional()),
+    ADMIN_PASSWORD: z.preprocess(unsetIfEmpty, userFields.password.optional()),
+    ADMIN_NAME: userFields.name.default('Administrator'),
   })
   .superRefine((config, context) => {
     if (config.NODE_ENV !== 'production') return;

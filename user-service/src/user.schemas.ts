@@ -1,4 +1,4 @@
-import { emailSchema, newPasswordSchema } from '@mart/common/credentials';
+import { userFields } from '@mart/common/domain/user';
 import { idParams, pageOf, pageQuery, uuidSchema, z } from '@mart/common/zod';
 
 export const roleSchema = z.enum(['admin', 'staff']).openapi('StaffRole');
@@ -15,15 +15,12 @@ export const userSchema = z
   })
   .openapi('User');
 
-const name = z.string().trim().min(1).max(200);
+const { email, name, password } = userFields;
 
-export const createUserBody = z
-  .object({ email: emailSchema, name, password: newPasswordSchema, role: roleSchema })
-  .strict()
-  .openapi('CreateUser');
+export const createUserBody = z.object({ email, name, password, role: roleSchema }).strict().openapi('CreateUser');
 
 export const updateUserBody = z
-  .object({ name: name.optional(), role: roleSchema.optional(), password: newPasswordSchema.optional() })
+  .object({ name: name.optional(), role: roleSchema.optional(), password: password.optional() })
   .strict()
   .refine((body) => Object.keys(body).length > 0, { message: 'at least one of name, role, password is required' })
   .openapi('UpdateUser');
