@@ -181,3 +181,5 @@ export async function eventually<T>(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+export * from './rpc.fake.ts';
