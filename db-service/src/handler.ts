@@ -1,5 +1,6 @@
-import { ValidationError } from '@mart/common/errors';
+import { ValidationError, type ErrorDetail } from '@mart/common/errors';
 import type { CommandMeta } from '@mart/common/kafka';
+import type { z } from '@mart/common/zod';
 import type { CommandInput, CommandName, CommandResult, EventName, EventPayload } from '@mart/proto';
 import type { Db, SqlRead } from './database.ts';
 import type { Notification } from './generated/prisma/client.ts';
@@ -53,9 +54,36 @@ export function nameKey(name: string): string {
   return name.trim().replace(/\s+/g, ' ').toLowerCase();
 }
 
-/** A trimmed display name of 1 to 200 characters; db-service re-checks what the edge validated. */
-export function checkedName(name: string): string {
-  const trimmed = name.trim();
-  if (trimmed.length === 0 || trimmed.length > 200) throw new ValidationError([{ path: 'name', message: 'must be 1 to 200 characters' }]);
-  return trimmed;
+/** Rules by field name, from @mart/common/domain: the HTTP edge validates with the same ones. */
+type FieldRules = Record<string, z.ZodType>;
+
+type CheckedFields<R extends FieldRules> = { [K in keyof R]?: z.output<R[K]> };
+
+/**
+ * The fields of `input` that `rules` name, each as its rule parses it: db-service checks again what
+ * the edge validated. An absent field (null, as proto3 leaves an unset optional field) is left out;
+ * each broken rule adds a detail naming its field, after `prefix`.
+ */
+export function checkedFields<R extends FieldRules>(
+  rules: R,
+  input: { [K in keyof R]?: unknown },
+  details: ErrorDetail[],
+  prefix = '',
+): CheckedFields<R> {
+  const fields: CheckedFields<R> = {};
+  for (const key of Object.keys(rules) as (keyof R & string)[]) {
+    if (input[key] == null) continue;
+    const result = rules[key]!.safeParse(input[key]);
+    if (result.success) fields[key] = result.data as z.output<R[typeof key]>;
+    else for (const issue of result.error.issues) details.push({ path: [prefix + key, ...issue.path].join('.'), message: issue.message });
+  }
+  return fields;
+}
+
+/** checkedFields, or a ValidationError naming every field whose rule is broken. */
+export function validFields<R extends FieldRules>(rules: R, input: { [K in keyof R]?: unknown }): CheckedFields<R> {
+  const details: ErrorDetail[] = [];
+  const fields = checkedFields(rules, input, details);
+  if (details.length > 0) throw new ValidationError(details);
+  return fields;
 }

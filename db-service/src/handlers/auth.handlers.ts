@@ -1,21 +1,15 @@
+import { email as accountEmail } from '@mart/common/domain/account';
 import { UnauthorizedError, ValidationError } from '@mart/common/errors';
 import { mart } from '@mart/proto';
 import type { PrincipalKind, StaffRole } from '../generated/prisma/client.ts';
 import type { Db } from '../database.ts';
-import type { Handlers } from '../handler.ts';
+import { validFields, type Handlers } from '../handler.ts';
 
 // Credentials and refresh tokens. db-service never sees a password or a refresh token: callers
 // hash both, and these handlers refuse anything that does not look like the hash they expect.
 
 const bcryptHashPattern = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
 const sha256HexPattern = /^[0-9a-f]{64}$/;
-
-/** Emails are stored lower-cased and trimmed, which makes their unique index case-insensitive. */
-export function emailKey(email: string): string {
-  const key = email.trim().toLowerCase();
-  if (!key.includes('@') || key.length > 254) throw new ValidationError([{ path: 'email', message: 'is not an email address' }]);
-  return key;
-}
 
 /** Guards against a caller storing a plain password by mistake. */
 export function bcryptHash(value: string): string {
@@ -76,7 +70,8 @@ const invalidRefreshToken = () => new UnauthorizedError('Invalid refresh token')
 
 export const authHandlers: Handlers = {
   'auth.get-credentials': async (input, { db }) => {
-    const email = emailKey(input.email);
+    // Emails are stored as the account rule gives them (trimmed, lower-cased), so lookups are case-insensitive.
+    const { email = '' } = validFields({ email: accountEmail }, input);
     const select = { id: true, email: true, passwordHash: true } as const;
     if (principalKind(input.kind) === 'CUSTOMER') {
       const customer = await db.customer.findUnique({ where: { email }, select });

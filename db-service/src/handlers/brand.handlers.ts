@@ -1,8 +1,9 @@
+import { brandFields, brandSearchFields } from '@mart/common/domain/brand';
 import { ConflictError, NotFoundError } from '@mart/common/errors';
 import type { mart } from '@mart/proto';
 import type { Brand, Prisma } from '../generated/prisma/client.ts';
 import { isRecordNotFound, rethrowNotFound, uniqueViolation } from '../database.errors.ts';
-import { checkedName, nameKey, pageWindow, type Handlers } from '../handler.ts';
+import { nameKey, pageWindow, validFields, type Handlers } from '../handler.ts';
 
 function toBrand(row: Brand): mart.brand.Brand.$Properties {
   return {
@@ -23,25 +24,26 @@ function duplicateName(error: unknown, name: string): never {
 
 export const brandHandlers: Handlers = {
   'brand.create': async (input, { db, emit }) => {
-    const name = checkedName(input.name);
+    const { name = '', description = null } = validFields(brandFields, input);
     const row = await db.brand
-      .create({ data: { id: input.id, name, nameKey: nameKey(name), description: input.description ?? null } })
+      .create({ data: { id: input.id, name, nameKey: nameKey(name), description } })
       .catch((error: unknown) => duplicateName(error, name));
     emit('brand.created', { brand: toBrand(row) });
     return toBrand(row);
   },
 
   'brand.update': async (input, { db, emit }) => {
+    const fields = validFields(brandFields, input);
     const data: Prisma.BrandUpdateInput = {};
-    if (input.name != null) {
-      data.name = checkedName(input.name);
-      data.nameKey = nameKey(data.name);
+    if (fields.name !== undefined) {
+      data.name = fields.name;
+      data.nameKey = nameKey(fields.name);
     }
     // An empty description clears it (proto3 cannot carry an explicit null).
-    if (input.description != null) data.description = input.description === '' ? null : input.description;
+    if (fields.description !== undefined) data.description = fields.description === '' ? null : fields.description;
     const row = await db.brand.update({ where: { id: input.id }, data }).catch((error: unknown) => {
       if (isRecordNotFound(error)) throw new NotFoundError(`Brand ${input.id} not found`);
-      return duplicateName(error, input.name ?? '');
+      return duplicateName(error, fields.name ?? '');
     });
     emit('brand.updated', { brand: toBrand(row) });
     return toBrand(row);
@@ -62,8 +64,9 @@ export const brandHandlers: Handlers = {
   },
 
   'brand.list': async (input, { db }) => {
+    const { q } = validFields(brandSearchFields, input);
     const window = pageWindow(input.page);
-    const where: Prisma.BrandWhereInput = input.q ? { name: { contains: input.q, mode: 'insensitive' } } : {};
+    const where: Prisma.BrandWhereInput = q ? { name: { contains: q, mode: 'insensitive' } } : {};
     const [rows, total] = await Promise.all([
       db.brand.findMany({ where, orderBy: [{ name: 'asc' }, { id: 'asc' }], skip: window.skip, take: window.take }),
       db.brand.count({ where }),

@@ -1,9 +1,10 @@
+import { categoryFields } from '@mart/common/domain/category';
 import { ConflictError, NotFoundError, ValidationError } from '@mart/common/errors';
 import type { mart } from '@mart/proto';
 import type { Category, Prisma } from '../generated/prisma/client.ts';
 import type { Db } from '../database.ts';
 import { isRecordNotFound, uniqueViolation, rethrowNotFound } from '../database.errors.ts';
-import { nameKey, pageWindow, type Handlers, checkedName } from '../handler.ts';
+import { nameKey, pageWindow, validFields, type Handlers } from '../handler.ts';
 
 /** Transaction-scoped advisory lock that serializes moves in the category tree (see checkMove). */
 const categoryTreeLock = 7_301_001;
@@ -53,26 +54,27 @@ async function checkMove(db: Db, id: string, parentId: string): Promise<void> {
 
 export const categoryHandlers: Handlers = {
   'category.create': async (input, { db, emit }) => {
-    const name = checkedName(input.name);
+    const { name = '', description } = validFields(categoryFields, input);
     const parentId = input.parentId || null;
     if (parentId) await requireParent(db, parentId);
     const row = await db.category
-      .create({ data: { id: input.id, name, nameKey: nameKey(name), description: input.description || null, parentId } })
+      .create({ data: { id: input.id, name, nameKey: nameKey(name), description: description || null, parentId } })
       .catch((error: unknown) => duplicateName(error, name));
     emit('category.created', { category: toCategory(row) });
     return toCategory(row);
   },
 
   'category.update': async (input, { db, emit }) => {
+    const fields = validFields(categoryFields, input);
     const existing = await db.category.findUnique({ where: { id: input.id }, select: { id: true } });
     if (!existing) throw new NotFoundError(`Category ${input.id} not found`);
     const data: Prisma.CategoryUncheckedUpdateInput = {};
-    if (input.name != null) {
-      data.name = checkedName(input.name);
-      data.nameKey = nameKey(data.name);
+    if (fields.name !== undefined) {
+      data.name = fields.name;
+      data.nameKey = nameKey(fields.name);
     }
     // An empty description clears it (proto3 cannot carry an explicit null).
-    if (input.description != null) data.description = input.description === '' ? null : input.description;
+    if (fields.description !== undefined) data.description = fields.description === '' ? null : fields.description;
     if (input.clearParent) data.parentId = null;
     else if (input.parentId) {
       await checkMove(db, input.id, input.parentId);
@@ -80,7 +82,7 @@ export const categoryHandlers: Handlers = {
     }
     const row = await db.category.update({ where: { id: input.id }, data }).catch((error: unknown) => {
       if (isRecordNotFound(error)) throw new NotFoundError(`Category ${input.id} not found`);
-      return duplicateName(error, input.name ?? '');
+      return duplicateName(error, fields.name ?? '');
     });
     emit('category.updated', { category: toCategory(row) });
     return toCategory(row);

@@ -1,10 +1,11 @@
+import { customerFields, customerSearchFields } from '@mart/common/domain/customer';
 import { ConflictError, NotFoundError } from '@mart/common/errors';
 import type { mart } from '@mart/proto';
 import type { Customer, Prisma } from '../generated/prisma/client.ts';
 import { isForeignKeyViolation, rethrowNotFound, uniqueViolation } from '../database.errors.ts';
 import { welcomeEmail } from '../emails.ts';
-import { checkedName, pageWindow, type Handlers } from '../handler.ts';
-import { bcryptHash, emailKey, revokeRefreshTokens } from './auth.handlers.ts';
+import { pageWindow, validFields, type Handlers } from '../handler.ts';
+import { bcryptHash, revokeRefreshTokens } from './auth.handlers.ts';
 import { queueEmail } from './notification.handlers.ts';
 
 // The reply type has no password hash field, so a hash cannot leak through a reply by accident.
@@ -22,13 +23,17 @@ function toCustomer(row: Customer): mart.customer.Customer.$Properties {
 export const customerHandlers: Handlers = {
   'customer.register': async (input, context) => {
     const { db, emit } = context;
-    const data = {
-      id: input.id,
-      email: emailKey(input.email),
-      name: checkedName(input.name),
+    // No phone is an empty one (proto3 cannot carry an explicit null).
+    const {
+      email = '',
+      name = '',
+      phone = null,
+    } = validFields(customerFields, {
+      email: input.email,
+      name: input.name,
       phone: input.phone || null,
-      passwordHash: bcryptHash(input.passwordHash),
-    };
+    });
+    const data = { id: input.id, email, name, phone, passwordHash: bcryptHash(input.passwordHash) };
     const row = await db.customer.create({ data }).catch((error: unknown) => {
       if (uniqueViolation(error)?.includes('email')) {
         throw new ConflictError('A customer with this email is already registered', [{ path: 'email', message: 'already registered' }]);
@@ -42,10 +47,12 @@ export const customerHandlers: Handlers = {
   },
 
   'customer.update': async (input, { db }) => {
-    const data: Prisma.CustomerUpdateInput = {};
-    if (input.name != null) data.name = checkedName(input.name);
     // An empty phone clears it (proto3 cannot carry an explicit null).
-    if (input.phone != null) data.phone = input.phone === '' ? null : input.phone;
+    const fields = validFields(customerFields, { name: input.name, phone: input.phone || null });
+    const data: Prisma.CustomerUpdateInput = {};
+    if (fields.name !== undefined) data.name = fields.name;
+    if (input.phone === '') data.phone = null;
+    else if (fields.phone !== undefined) data.phone = fields.phone;
     const row = await db.customer.update({ where: { id: input.id }, data }).catch(rethrowNotFound(`Customer ${input.id} not found`));
     return toCustomer(row);
   },
@@ -76,8 +83,10 @@ export const customerHandlers: Handlers = {
   },
 
   'customer.list': async (input, { db }) => {
+    const { email } = validFields(customerSearchFields, input);
     const window = pageWindow(input.page);
-    const where: Prisma.CustomerWhereInput = input.email ? { email: { contains: input.email.trim().toLowerCase() } } : {};
+    // Addresses are stored lower-cased (the account email rule).
+    const where: Prisma.CustomerWhereInput = email ? { email: { contains: email.toLowerCase() } } : {};
     const [rows, total] = await Promise.all([
       db.customer.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }], skip: window.skip, take: window.take }),
       db.customer.count({ where }),

@@ -1,10 +1,11 @@
+import { userFields } from '@mart/common/domain/user';
 import { ConflictError, NotFoundError, ValidationError } from '@mart/common/errors';
 import { mart } from '@mart/proto';
 import type { Prisma, StaffRole, StaffUser } from '../generated/prisma/client.ts';
 import type { Db } from '../database.ts';
 import { rethrowNotFound, uniqueViolation } from '../database.errors.ts';
-import { checkedName, pageWindow, type Handlers } from '../handler.ts';
-import { bcryptHash, emailKey, revokeRefreshTokens } from './auth.handlers.ts';
+import { pageWindow, validFields, type Handlers } from '../handler.ts';
+import { bcryptHash, revokeRefreshTokens } from './auth.handlers.ts';
 
 // The reply type has no password hash field, so a hash cannot leak through a reply by accident.
 function toUser(row: StaffUser): mart.user.User.$Properties {
@@ -58,19 +59,15 @@ async function refuseToRemoveLastAdmin(db: Db, id: string, change: 'deleted' | '
 
 export const userHandlers: Handlers = {
   'user.create': async (input, { db }) => {
-    const data = {
-      id: input.id,
-      email: emailKey(input.email),
-      name: checkedName(input.name),
-      passwordHash: bcryptHash(input.passwordHash),
-      role: staffRole(input.role),
-    };
+    const { email = '', name = '' } = validFields(userFields, input);
+    const data = { id: input.id, email, name, passwordHash: bcryptHash(input.passwordHash), role: staffRole(input.role) };
     return toUser(await db.staffUser.create({ data }).catch(duplicateEmail));
   },
 
   'user.update': async (input, { db, now }) => {
+    const { name } = validFields(userFields, { name: input.name });
     const data: Prisma.StaffUserUpdateInput = {};
-    if (input.name != null) data.name = checkedName(input.name);
+    if (name !== undefined) data.name = name;
     if (input.passwordHash != null) data.passwordHash = bcryptHash(input.passwordHash);
     if (input.role != null) {
       data.role = staffRole(input.role);
@@ -111,11 +108,11 @@ export const userHandlers: Handlers = {
    */
   'user.ensure-admin': async (input, { db }) => {
     if ((await lockAdmins(db)).length > 0) return { created: false };
-    const email = emailKey(input.email);
+    const { email = '', name = '' } = validFields(userFields, input);
     const passwordHash = bcryptHash(input.passwordHash);
     await db.staffUser.upsert({
       where: { email },
-      create: { id: input.id, email, name: checkedName(input.name), passwordHash, role: 'ADMIN' },
+      create: { id: input.id, email, name, passwordHash, role: 'ADMIN' },
       update: { role: 'ADMIN', passwordHash },
     });
     return { created: true };
