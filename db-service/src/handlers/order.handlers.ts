@@ -1,26 +1,27 @@
+import { maxCents } from '@mart/common/domain/money';
+import { orderLimits, requestedOrderStatuses, type RequestedOrderStatus } from '@mart/common/domain/order';
 import { ConflictError, InsufficientStockError, NotFoundError, ValidationError, type ErrorDetail } from '@mart/common/errors';
 import { uuidPattern } from '@mart/common/ids';
 import type { mart } from '@mart/proto';
+import { orderStatus } from '@mart/proto/enums';
 import type { Db } from '../database.ts';
 import { OrderStatus, Prisma, type Order } from '../generated/prisma/client.ts';
 import { orderPlacedEmail } from '../emails.ts';
 import { pageWindow, type Handlers } from '../handler.ts';
 import { queueEmail } from './notification.handlers.ts';
-import { lockOrder, moveOrder, orderRowColumns, toOrder, toProtoStatus, withItems, type Address, type OrderRow } from './order.states.ts';
-
-const orderLimits = { lines: 50, quantity: 1000, idempotencyKey: 200, ttlSeconds: 7 * 24 * 3600 } as const;
-const maxCents = 2_147_483_647; // the INTEGER column's limit
+import { lockOrder, moveOrder, orderRowColumns, toOrder, withItems, type Address, type OrderRow } from './order.states.ts';
 
 function fromProtoStatus(status: mart.order.OrderStatus, path: string): OrderStatus {
-  const found = (Object.keys(toProtoStatus) as OrderStatus[]).find((name) => toProtoStatus[name] === status);
+  const found = orderStatus.fromWire(status);
   if (!found) throw new ValidationError([{ path, message: 'is not an order status' }]);
   return found;
 }
 
-/** Where a command may move an order; PAID and REFUNDED follow from payments, never from a request. */
-const requestedStates: readonly OrderStatus[] = [OrderStatus.CANCELLED, OrderStatus.SHIPPED, OrderStatus.DELIVERED];
+function isRequested(status: OrderStatus): status is RequestedOrderStatus {
+  return (requestedOrderStatuses as readonly OrderStatus[]).includes(status);
+}
 
-// ---------- placing an order, as named steps ----------
+// Placing an order, as named steps.
 
 interface Line {
   /** Position in the request, so every error names the line the client sent. */
@@ -142,8 +143,6 @@ async function customerEmail(db: Db, customerId: string): Promise<string> {
   return customer.email;
 }
 
-// ---------- handlers ----------
-
 export const orderHandlers: Handlers = {
   'order.place': async (input, context) => {
     const { db, emit, now, expireOrdersAt } = context;
@@ -259,7 +258,7 @@ export const orderHandlers: Handlers = {
 
   'order.transition': async (input, context) => {
     const to = fromProtoStatus(input.to, 'to');
-    if (!requestedStates.includes(to)) throw new ValidationError([{ path: 'to', message: `must be one of ${requestedStates.join(', ')}` }]);
+    if (!isRequested(to)) throw new ValidationError([{ path: 'to', message: `must be one of ${requestedOrderStatuses.join(', ')}` }]);
     const current = uuidPattern.test(input.id) ? await lockOrder(context.db, input.id) : undefined;
     if (!current || (input.customerId && current.customerId !== input.customerId)) throw new NotFoundError(`Order ${input.id} not found`);
     // Already there: a repeated click is a success that changes nothing.

@@ -1,34 +1,16 @@
+import { canMoveOrder } from '@mart/common/domain/order';
 import { InvalidStateError } from '@mart/common/errors';
-import { mart } from '@mart/proto';
+import type { mart } from '@mart/proto';
+import { orderStatus } from '@mart/proto/enums';
 import type { Db } from '../database.ts';
 import { OrderStatus, Prisma, ReservationStatus, type InventoryItem, type Order, type OrderItem } from '../generated/prisma/client.ts';
 import { orderStatusEmail } from '../emails.ts';
 import { availableUnits, type HandlerContext } from '../handler.ts';
 import { queueEmail } from './notification.handlers.ts';
 
-// An order's state machine and what each move does to the rest of the database, in the
-// transaction that moves it: paid commits its stock, cancelled releases it, refunded returns it.
-
-const ProtoStatus = mart.order.OrderStatus;
-
-export const toProtoStatus: Record<OrderStatus, mart.order.OrderStatus> = {
-  PENDING_PAYMENT: ProtoStatus.ORDER_STATUS_PENDING_PAYMENT,
-  PAID: ProtoStatus.ORDER_STATUS_PAID,
-  SHIPPED: ProtoStatus.ORDER_STATUS_SHIPPED,
-  DELIVERED: ProtoStatus.ORDER_STATUS_DELIVERED,
-  CANCELLED: ProtoStatus.ORDER_STATUS_CANCELLED,
-  REFUNDED: ProtoStatus.ORDER_STATUS_REFUNDED,
-};
-
-/** API.md's state machine: any move not listed here is invalid_state. */
-export const nextStates: Record<OrderStatus, readonly OrderStatus[]> = {
-  PENDING_PAYMENT: [OrderStatus.PAID, OrderStatus.CANCELLED],
-  PAID: [OrderStatus.SHIPPED, OrderStatus.REFUNDED],
-  SHIPPED: [OrderStatus.DELIVERED],
-  DELIVERED: [],
-  CANCELLED: [],
-  REFUNDED: [],
-};
+// What each move of an order (@mart/common/domain/order has its state machine) does to the rest
+// of the database, in the transaction that moves it: paid commits its stock, cancelled releases
+// it, refunded returns it.
 
 /** The column that records when an order entered a state. */
 const enteredAt = {
@@ -71,7 +53,7 @@ export function toOrder(row: OrderRow): mart.order.Order.$Properties {
   return {
     id: row.id,
     customerId: row.customerId,
-    status: toProtoStatus[row.status],
+    status: orderStatus.toWire(row.status),
     items: row.items.map((item) => ({
       productId: item.productId,
       quantity: item.quantity,
@@ -167,7 +149,7 @@ async function moveStock(orderId: string, move: StockMove, { db, emit }: Handler
  * timestamp of the new state, and the order.status-changed event (for the customer's email).
  */
 export async function moveOrder(order: LockedOrder, to: OrderStatus, context: HandlerContext): Promise<mart.order.Order.$Properties> {
-  if (!nextStates[order.status].includes(to)) {
+  if (!canMoveOrder(order.status, to)) {
     throw new InvalidStateError(`Order ${order.id} is ${order.status}; it cannot become ${to}`, [
       { path: 'status', message: order.status },
     ]);
@@ -182,7 +164,7 @@ export async function moveOrder(order: LockedOrder, to: OrderStatus, context: Ha
     )
     SELECT ${orderRowColumns('moved')}, c.email AS "customerEmail" FROM moved JOIN customers c ON c.id = moved.customer_id`);
   const moved = toOrder(row!);
-  context.emit('order.status-changed', { order: moved, from: toProtoStatus[order.status], customerEmail: row!.customerEmail });
+  context.emit('order.status-changed', { order: moved, from: orderStatus.toWire(order.status), customerEmail: row!.customerEmail });
   queueEmail(context, orderStatusEmail({ order: moved, customerEmail: row!.customerEmail }));
   return moved;
 }
