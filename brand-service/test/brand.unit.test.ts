@@ -1,22 +1,21 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { NotFoundError } from '@mart/common/errors';
-import type { RpcClient } from '@mart/common/kafka';
-import { generateTestKeys, mintToken, routeTestApp } from '@mart/common/testing';
+import { fakeRpc, generateTestKeys, mintToken, routeTestApp } from '@mart/common/testing';
 import { brandRoutes } from '../src/brand.routes.ts';
 
 describe('brand routes (fake rpc)', () => {
   const keys = generateTestKeys();
-  const calls: { name: string; request: Record<string, unknown> }[] = [];
   const brand = { id: 'b1', name: 'Acme', description: null, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' };
-  const rpc = {
-    call: async (name: string, req: Record<string, unknown>) => {
-      calls.push({ name, request: req });
-      if (name === 'brand.get') throw new NotFoundError('Brand not found');
-      if (name === 'brand.list') return { items: [brand], page: { page: 2, pageSize: 5, total: 6 } };
-      return { ...brand, ...req };
+  const rpc = fakeRpc({
+    'brand.create': (request) => ({ ...brand, ...request }),
+    'brand.update': (request) => ({ ...brand, ...request }),
+    'brand.get': () => {
+      throw new NotFoundError('Brand not found');
     },
-  } as unknown as RpcClient;
+    'brand.list': () => ({ items: [brand], page: { page: 2, pageSize: 5, total: 6 } }),
+  });
+  const { calls } = rpc;
   const app = routeTestApp(brandRoutes({ rpc }), keys.publicKey);
   const staff = `Bearer ${mintToken(keys.privateKey, { kind: 'user', role: 'staff' })}`;
   const id = '5d3b6a8e-2c1f-4e8a-9b7d-1a2b3c4d5e6f';
@@ -28,9 +27,10 @@ describe('brand routes (fake rpc)', () => {
   it('generates the brand id at the edge and sends a trimmed name', async () => {
     const res = await request(app).post('/brands').set('authorization', staff).send({ name: '  Acme  ' });
     expect(res.status).to.equal(201);
-    expect(calls[0]?.name).to.equal('brand.create');
-    expect(calls[0]?.request.name).to.equal('Acme');
-    expect(calls[0]?.request.id).to.match(/^[0-9a-f-]{36}$/);
+    expect(calls.map((call) => call.name)).to.deep.equal(['brand.create']);
+    const [sent] = rpc.sent('brand.create');
+    expect(sent?.name).to.equal('Acme');
+    expect(sent?.id).to.match(/^[0-9a-f-]{36}$/);
   });
 
   it('turns description: null into the clear-description command', async () => {

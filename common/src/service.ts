@@ -7,7 +7,7 @@ import { TokenVerifier } from './http/auth.ts';
 import type { RouteDefinition } from './http/route.ts';
 import { createKafka, type Kafka } from './kafka/kafka.ts';
 import { EventConsumer, type EventHandlers } from './kafka/event.consumer.ts';
-import { RpcClient } from './kafka/rpc.client.ts';
+import { RpcClient, type RpcCaller } from './kafka/rpc.client.ts';
 import { createLogger, type Logger } from './logger.ts';
 
 export interface ServiceRuntime {
@@ -15,7 +15,8 @@ export interface ServiceRuntime {
   config: HttpServiceConfig;
   logger: Logger;
   kafka: Kafka;
-  rpc: RpcClient;
+  /** Services only call; start, stop and readiness stay with runHttpService. */
+  rpc: RpcCaller;
   verifier: TokenVerifier;
 }
 
