@@ -1,72 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { canMoveOrder } from '@mart/common/domain/order';
+import { canMovePayment, canMoveRefund } from '@mart/common/domain/payment';
 import { ConflictError, InvalidStateError, NotFoundError, ValidationError } from '@mart/common/errors';
-import { mart } from '@mart/proto';
-import {
-  OrderStatus,
-  type Payment,
-  type PaymentProvider,
-  type PaymentStatus,
-  Prisma,
-  type Refund,
-  type RefundStatus,
-} from '../generated/prisma/client.ts';
+import type { mart } from '@mart/proto';
+import { paymentProvider, paymentStatus, refundStatus } from '@mart/proto/enums';
+import { OrderStatus, type Payment, Prisma, type Refund } from '../generated/prisma/client.ts';
 import type { Db } from '../database.ts';
 import { pageWindow, type HandlerContext, type Handlers } from '../handler.ts';
 import { lockOrder, moveOrder } from './order.states.ts';
-
-const Status = mart.payment.PaymentStatus;
-const Provider = mart.payment.PaymentProvider;
-
-const statusFromProto: Record<mart.payment.PaymentStatus, PaymentStatus | undefined> = {
-  [Status.PAYMENT_STATUS_UNSPECIFIED]: undefined,
-  [Status.PAYMENT_STATUS_REQUIRES_PAYMENT]: 'REQUIRES_PAYMENT',
-  [Status.PAYMENT_STATUS_PROCESSING]: 'PROCESSING',
-  [Status.PAYMENT_STATUS_SUCCEEDED]: 'SUCCEEDED',
-  [Status.PAYMENT_STATUS_FAILED]: 'FAILED',
-  [Status.PAYMENT_STATUS_REFUNDED]: 'REFUNDED',
-};
-
-const statusToProto: Record<PaymentStatus, mart.payment.PaymentStatus> = {
-  REQUIRES_PAYMENT: Status.PAYMENT_STATUS_REQUIRES_PAYMENT,
-  PROCESSING: Status.PAYMENT_STATUS_PROCESSING,
-  SUCCEEDED: Status.PAYMENT_STATUS_SUCCEEDED,
-  FAILED: Status.PAYMENT_STATUS_FAILED,
-  REFUNDED: Status.PAYMENT_STATUS_REFUNDED,
-};
-
-const providerFromProto: Record<mart.payment.PaymentProvider, PaymentProvider | undefined> = {
-  [Provider.PAYMENT_PROVIDER_UNSPECIFIED]: undefined,
-  [Provider.PAYMENT_PROVIDER_STRIPE]: 'STRIPE',
-  [Provider.PAYMENT_PROVIDER_SIMULATED]: 'SIMULATED',
-};
-
-const providerToProto: Record<PaymentProvider, mart.payment.PaymentProvider> = {
-  STRIPE: Provider.PAYMENT_PROVIDER_STRIPE,
-  SIMULATED: Provider.PAYMENT_PROVIDER_SIMULATED,
-};
-
-/**
- * Where a payment may go from each status. Provider outcomes can arrive late or out of order
- * (a webhook for an earlier attempt after a later success): a move not listed here is stale and
- * changes nothing. FAILED can still succeed: a provider error may hide a charge that went through.
- */
-const nextStatuses: Record<PaymentStatus, readonly PaymentStatus[]> = {
-  REQUIRES_PAYMENT: ['PROCESSING', 'SUCCEEDED', 'FAILED'],
-  PROCESSING: ['REQUIRES_PAYMENT', 'SUCCEEDED', 'FAILED'],
-  FAILED: ['PROCESSING', 'SUCCEEDED'],
-  SUCCEEDED: ['REFUNDED'],
-  REFUNDED: [],
-};
-
-function canMove(from: PaymentStatus, to: PaymentStatus): boolean {
-  return nextStatuses[from].includes(to);
-}
-
-const refundStatusToProto: Record<RefundStatus, mart.payment.RefundStatus> = {
-  PENDING: mart.payment.RefundStatus.REFUND_STATUS_PENDING,
-  SUCCEEDED: mart.payment.RefundStatus.REFUND_STATUS_SUCCEEDED,
-  FAILED: mart.payment.RefundStatus.REFUND_STATUS_FAILED,
-};
 
 type PaymentWithOwner = Payment & { order: { customerId: string }; refunds: Refund[] };
 const withOwner = {
@@ -80,7 +21,7 @@ function toRefund(row: Refund): mart.payment.Refund.$Properties {
     paymentId: row.paymentId,
     amountCents: row.amountCents,
     reason: row.reason,
-    status: refundStatusToProto[row.status],
+    status: refundStatus.toWire(row.status),
     providerRefundId: row.providerRefundId,
     failureReason: row.failureReason,
     actorId: row.actorId ?? '',
@@ -96,8 +37,8 @@ function toPayment(row: PaymentWithOwner): mart.payment.Payment.$Properties {
     customerId: row.order.customerId,
     amountCents: row.amountCents,
     currency: row.currency,
-    provider: providerToProto[row.provider],
-    status: statusToProto[row.status],
+    provider: paymentProvider.toWire(row.provider),
+    status: paymentStatus.toWire(row.status),
     providerPaymentId: row.providerPaymentId,
     failureReason: row.failureReason,
     refundedCents: row.refundedCents,
@@ -135,7 +76,7 @@ async function openRefund(
 async function settleOrder(payment: PaymentWithOwner, context: HandlerContext): Promise<PaymentWithOwner> {
   const order = await lockOrder(context.db, payment.orderId);
   if (!order) throw new NotFoundError(`Order ${payment.orderId} not found`);
-  if (order.status === OrderStatus.PENDING_PAYMENT) {
+  if (canMoveOrder(order.status, OrderStatus.PAID)) {
     await moveOrder(order, OrderStatus.PAID, context);
     return payment;
   }
@@ -152,7 +93,7 @@ async function settleOrder(payment: PaymentWithOwner, context: HandlerContext): 
 /** A fully refunded payment's order is REFUNDED and its stock returns, unless it already shipped or was never paid. */
 async function orderRefunded(payment: PaymentWithOwner, context: HandlerContext): Promise<void> {
   const order = await lockOrder(context.db, payment.orderId);
-  if (order?.status === OrderStatus.PAID) await moveOrder(order, OrderStatus.REFUNDED, context);
+  if (order && canMoveOrder(order.status, OrderStatus.REFUNDED)) await moveOrder(order, OrderStatus.REFUNDED, context);
 }
 
 /**
@@ -208,14 +149,14 @@ function checkedProviderPaymentId(row: Payment, providerPaymentId: string | null
 
 export const paymentHandlers: Handlers = {
   'payment.create': async (input, { db, now }) => {
-    const provider = providerFromProto[input.provider];
+    const provider = paymentProvider.fromWire(input.provider);
     if (!provider) throw new ValidationError([{ path: 'provider', message: 'is required' }]);
     // The order row lock makes concurrent attempts for one order take turns, so the payment read
     // with it sees every earlier attempt: at most one payment is ever in flight or succeeded.
     const [order] = await db.$queryRaw<
       {
         customerId: string;
-        status: string;
+        status: OrderStatus;
         totalCents: number;
         currency: string;
         expiresAt: Date;
@@ -233,7 +174,7 @@ export const paymentHandlers: Handlers = {
       WHERE o.id = ${input.orderId}::uuid FOR UPDATE OF o`;
     if (!order || order.customerId !== input.customerId) throw new NotFoundError(`Order ${input.orderId} not found`);
     if (order.status === 'PAID') throw new ConflictError(`Order ${input.orderId} is already paid`);
-    if (order.status !== 'PENDING_PAYMENT') throw new InvalidStateError(`Order ${input.orderId} is ${order.status} and cannot be paid`);
+    if (!canMoveOrder(order.status, 'PAID')) throw new InvalidStateError(`Order ${input.orderId} is ${order.status} and cannot be paid`);
     if (order.expiresAt <= now) throw new InvalidStateError(`Order ${input.orderId} has expired`);
     if (order.activeStatus === 'SUCCEEDED') throw new ConflictError(`Order ${input.orderId} is already paid (payment ${order.activeId})`);
     if (order.activeId) throw new ConflictError(`Payment ${order.activeId} for order ${input.orderId} is still processing`);
@@ -260,7 +201,7 @@ export const paymentHandlers: Handlers = {
 
   'payment.record-outcome': async (input, context) => {
     const { db, emit } = context;
-    const status = statusFromProto[input.status];
+    const status = paymentStatus.fromWire(input.status);
     if (!status) throw new ValidationError([{ path: 'status', message: 'is required' }]);
     const row = await lockPayment(db, input);
     if (input.webhookEventId) {
@@ -274,7 +215,7 @@ export const paymentHandlers: Handlers = {
     const providerPaymentId = checkedProviderPaymentId(row, input.providerPaymentId);
     // The synchronous confirmation and the webhook both report one outcome: whichever comes
     // second finds the status already set (or moved on) and changes nothing, emitting nothing.
-    if (!canMove(row.status, status)) {
+    if (!canMovePayment(row.status, status)) {
       if (!providerPaymentId) return toPayment(row);
       return toPayment(await updatePayment(db, row, { providerPaymentId }));
     }
@@ -285,7 +226,7 @@ export const paymentHandlers: Handlers = {
       ...(providerPaymentId ? { providerPaymentId } : {}),
     };
     const updated = await updatePayment(db, row, data);
-    emit('payment.status-changed', { payment: toPayment(updated), from: statusToProto[row.status] });
+    emit('payment.status-changed', { payment: toPayment(updated), from: paymentStatus.toWire(row.status) });
     // Settling may open a refund, and then returns the payment as it is now.
     if (status === 'SUCCEEDED') return toPayment(await settleOrder(updated, context));
     if (status === 'REFUNDED') await orderRefunded(updated, context);
@@ -323,7 +264,7 @@ export const paymentHandlers: Handlers = {
     const payment = await lockPayment(db, { id: locked.paymentId });
     const refund = payment.refunds.find((candidate) => candidate.id === input.refundId)!;
     // Settled already: a repeated answer changes nothing.
-    if (refund.status !== 'PENDING') return toPayment(payment);
+    if (!canMoveRefund(refund.status, input.succeeded ? 'SUCCEEDED' : 'FAILED')) return toPayment(payment);
     if (!input.succeeded) {
       await db.refund.update({
         where: { id: refund.id },
@@ -340,7 +281,7 @@ export const paymentHandlers: Handlers = {
       include: withOwner,
     });
     if (fully) {
-      emit('payment.status-changed', { payment: toPayment(updated), from: statusToProto[payment.status] });
+      emit('payment.status-changed', { payment: toPayment(updated), from: paymentStatus.toWire(payment.status) });
       await orderRefunded(updated, context);
     }
     return toPayment(updated);
