@@ -1,25 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { notificationStatusesBefore } from '@mart/common/domain/notification';
 import { NotFoundError, ValidationError } from '@mart/common/errors';
-import { mart } from '@mart/proto';
+import type { mart } from '@mart/proto';
+import { notificationStatus } from '@mart/proto/enums';
 import type { Notification, NotificationStatus, Prisma } from '../generated/prisma/client.ts';
 import type { Db } from '../database.ts';
 import type { EmailDraft } from '../emails.ts';
 import { pageWindow, type HandlerContext, type Handlers } from '../handler.ts';
-
-const Status = mart.notification.NotificationStatus;
-
-const statusToProto: Record<NotificationStatus, mart.notification.NotificationStatus> = {
-  PENDING: Status.NOTIFICATION_STATUS_PENDING,
-  SENT: Status.NOTIFICATION_STATUS_SENT,
-  FAILED: Status.NOTIFICATION_STATUS_FAILED,
-};
-
-const statusFromProto: Record<mart.notification.NotificationStatus, NotificationStatus | undefined> = {
-  [Status.NOTIFICATION_STATUS_UNSPECIFIED]: undefined,
-  [Status.NOTIFICATION_STATUS_PENDING]: 'PENDING',
-  [Status.NOTIFICATION_STATUS_SENT]: 'SENT',
-  [Status.NOTIFICATION_STATUS_FAILED]: 'FAILED',
-};
 
 const maxLeaseSeconds = 3600;
 
@@ -34,7 +21,7 @@ function toNotification(row: Notification): mart.notification.Notification.$Prop
     to: row.to,
     subject: row.subject,
     body: row.body,
-    status: statusToProto[row.status],
+    status: notificationStatus.toWire(row.status),
     attempts: row.attempts,
     provider: row.provider,
     providerMessageId: row.providerMessageId,
@@ -92,7 +79,7 @@ export const notificationHandlers: Handlers = {
   },
 
   'notification.record-attempt': async (input, { db }) => {
-    let data: Prisma.NotificationUpdateManyMutationInput;
+    let data: Prisma.NotificationUpdateManyMutationInput & { status: NotificationStatus };
     if (input.sent) {
       data = { status: 'SENT', providerMessageId: input.providerMessageId || null, nextAttemptAt: null, lastError: null };
     } else if (input.giveUp) {
@@ -104,10 +91,11 @@ export const notificationHandlers: Handlers = {
       }
       data = { status: 'PENDING', nextAttemptAt: next, lastError: input.error || 'sending failed' };
     }
-    // One conditional UPDATE … RETURNING: a sent email stays sent, so a late report of another
-    // attempt must not reopen it; only then (or for an unknown id) is the row read.
+    // One conditional UPDATE … RETURNING, from the statuses that may move there: a sent email stays
+    // sent, so a late report of another attempt must not reopen it; only then (or for an unknown
+    // id) is the row read.
     const [row] = await db.notification.updateManyAndReturn({
-      where: { id: input.id, status: { not: 'SENT' } },
+      where: { id: input.id, status: { in: notificationStatusesBefore(data.status) } },
       data: { ...data, provider: input.provider || null, attempts: { increment: 1 } },
     });
     return toNotification(row ?? (await findOrThrow(db, input.id)));
@@ -129,7 +117,7 @@ export const notificationHandlers: Handlers = {
 
   'notification.list': async (input, { db }) => {
     const window = pageWindow(input.page);
-    const status = input.status == null ? undefined : statusFromProto[input.status];
+    const status = notificationStatus.fromWire(input.status);
     const where: Prisma.NotificationWhereInput = {
       ...(input.to ? { to: input.to.toLowerCase() } : {}),
       ...(input.type ? { type: input.type } : {}),
