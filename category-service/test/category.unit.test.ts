@@ -1,13 +1,11 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { ConflictError, ValidationError } from '@mart/common/errors';
-import type { RpcClient } from '@mart/common/kafka';
-import { generateTestKeys, mintToken, routeTestApp } from '@mart/common/testing';
+import { fakeRpc, generateTestKeys, mintToken, routeTestApp } from '@mart/common/testing';
 import { categoryRoutes } from '../src/category.routes.ts';
 
 describe('category routes (fake rpc)', () => {
   const keys = generateTestKeys();
-  const calls: { name: string; request: Record<string, unknown> }[] = [];
   const category = {
     id: '11111111-2222-4333-8444-555555555555',
     name: 'Tents',
@@ -16,15 +14,13 @@ describe('category routes (fake rpc)', () => {
     createdAt: '2026-01-01T00:00:00.000Z',
     updatedAt: '2026-01-01T00:00:00.000Z',
   };
-  let failWith: Error | undefined;
-  const rpc = {
-    call: async (name: string, req: Record<string, unknown>) => {
-      calls.push({ name, request: req });
-      if (failWith) throw failWith;
-      if (name === 'category.list') return { items: [category], page: { page: 1, pageSize: 20, total: 1 } };
-      return { ...category, ...req };
-    },
-  } as unknown as RpcClient;
+  const rpc = fakeRpc({
+    'category.create': (request) => ({ ...category, ...request }),
+    'category.update': (request) => ({ ...category, ...request }),
+    'category.delete': () => ({}),
+    'category.list': () => ({ items: [category], page: { page: 1, pageSize: 20, total: 1 } }),
+  });
+  const { calls } = rpc;
   const app = routeTestApp(categoryRoutes({ rpc }), keys.publicKey);
   const staff = `Bearer ${mintToken(keys.privateKey, { kind: 'user', role: 'staff' })}`;
   const customer = `Bearer ${mintToken(keys.privateKey, { kind: 'customer' })}`;
@@ -33,15 +29,15 @@ describe('category routes (fake rpc)', () => {
 
   beforeEach(() => {
     calls.length = 0;
-    failWith = undefined;
+    rpc.failWith = undefined;
   });
 
   it('generates the id at the edge and sends a trimmed name with the parent', async () => {
     const res = await request(app).post('/categories').set('authorization', staff).send({ name: '  Tents ', parentId });
     expect(res.status).to.equal(201);
-    expect(calls[0]?.name).to.equal('category.create');
+    expect(calls.map((call) => call.name)).to.deep.equal(['category.create']);
     expect(calls[0]?.request).to.include({ name: 'Tents', parentId });
-    expect(calls[0]?.request.id).to.match(/^[0-9a-f-]{36}$/);
+    expect(rpc.sent('category.create')[0]?.id).to.match(/^[0-9a-f-]{36}$/);
   });
 
   it('turns parentId: null into a move to the top level and description: null into a clear', async () => {
@@ -72,9 +68,9 @@ describe('category routes (fake rpc)', () => {
   });
 
   it("maps db-service's typed errors to their statuses", async () => {
-    failWith = new ConflictError('has children');
+    rpc.failWith = new ConflictError('has children');
     expect((await request(app).delete(`/categories/${id}`).set('authorization', staff)).status).to.equal(409);
-    failWith = new ValidationError([{ path: 'parentId', message: 'would make a cycle' }]);
+    rpc.failWith = new ValidationError([{ path: 'parentId', message: 'would make a cycle' }]);
     const cycle = await request(app).patch(`/categories/${id}`).set('authorization', staff).send({ parentId });
     expect(cycle.status).to.equal(400);
     expect(cycle.body.error.details).to.deep.equal([{ path: 'parentId', message: 'would make a cycle' }]);
