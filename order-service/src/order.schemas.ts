@@ -1,9 +1,7 @@
+import { orderLimits, orderStatuses } from '@mart/common/domain/order';
 import { idParams, pageOf, pageQuery, uuidSchema, z } from '@mart/common/zod';
 
-export const orderStatuses = ['PENDING_PAYMENT', 'PAID', 'SHIPPED', 'DELIVERED', 'CANCELLED', 'REFUNDED'] as const;
 export const orderStatusSchema = z.enum(orderStatuses).openapi('OrderStatus');
-
-export const orderLimits = { lines: 50, quantity: 1000, idempotencyKey: 200 } as const;
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 
@@ -86,7 +84,6 @@ export const listOrdersQuery = pageQuery.extend({
 export const orderPageSchema = pageOf(orderSchema, 'OrderPage');
 export const orderIdParams = idParams;
 
-export type OrderStatusName = z.infer<typeof orderStatusSchema>;
 export type OrderDto = z.infer<typeof orderSchema>;
 export type PlaceOrderBody = z.infer<typeof placeOrderBody>;
 export type ListOrdersQuery = z.infer<typeof listOrdersQuery>;

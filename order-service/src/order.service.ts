@@ -2,32 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { InvalidStateError } from '@mart/common/errors';
 import { isStaff, pagedReply, type Principal } from '@mart/common/http';
 import type { RpcCaller } from '@mart/common/kafka';
-import { mart, type CommandReply } from '@mart/proto';
-import type { ListOrdersQuery, OrderDto, OrderStatusName, PlaceOrderBody } from './order.schemas.ts';
-
-const { OrderStatus } = mart.order;
-const toWire: Record<OrderStatusName, mart.order.OrderStatus> = {
-  PENDING_PAYMENT: OrderStatus.ORDER_STATUS_PENDING_PAYMENT,
-  PAID: OrderStatus.ORDER_STATUS_PAID,
-  SHIPPED: OrderStatus.ORDER_STATUS_SHIPPED,
-  DELIVERED: OrderStatus.ORDER_STATUS_DELIVERED,
-  CANCELLED: OrderStatus.ORDER_STATUS_CANCELLED,
-  REFUNDED: OrderStatus.ORDER_STATUS_REFUNDED,
-};
-const fromWire = new Map(Object.entries(toWire).map(([name, value]) => [value, name as OrderStatusName]));
-
-export function statusName(status: mart.order.OrderStatus): OrderStatusName {
-  const name = fromWire.get(status);
-  if (!name) throw new Error(`db-service sent an order without a known status (${status})`);
-  return name;
-}
+import type { RequestedOrderStatus } from '@mart/common/domain/order';
+import type { CommandReply } from '@mart/proto';
+import { orderStatus } from '@mart/proto/enums';
+import type { ListOrdersQuery, OrderDto, PlaceOrderBody } from './order.schemas.ts';
 
 export function toOrderDto(order: CommandReply<'order.get'>): OrderDto {
   const address = order.shippingAddress;
   return {
     id: order.id,
     customerId: order.customerId,
-    status: statusName(order.status),
+    status: orderStatus.fromWireOrThrow(order.status),
     items: order.items.map((item) => ({
       productId: item.productId ?? '',
       quantity: Number(item.quantity),
@@ -55,10 +40,10 @@ function ownerFilter(viewer: Principal): string | undefined {
   return isStaff(viewer) ? undefined : viewer.sub;
 }
 
-/** Order use cases; each is one command to db-service, which owns the state machine. */
+/** Order use cases; each is one command to db-service, which applies the state machine (@mart/common/domain/order). */
 export function orderService(rpc: RpcCaller, settings: { ttlSeconds: number }) {
-  async function move(id: string, to: OrderStatusName, viewer: Principal, requestId: string): Promise<OrderDto> {
-    const request = { id, to: toWire[to], customerId: ownerFilter(viewer), actorId: viewer.sub };
+  async function move(id: string, to: RequestedOrderStatus, viewer: Principal, requestId: string): Promise<OrderDto> {
+    const request = { id, to: orderStatus.toWire(to), customerId: ownerFilter(viewer), actorId: viewer.sub };
     return toOrderDto(await rpc.call('order.transition', request, { requestId }));
   }
 
@@ -84,7 +69,7 @@ export function orderService(rpc: RpcCaller, settings: { ttlSeconds: number }) {
       const request = {
         page: { page: query.page, pageSize: query.pageSize },
         customerId: ownerFilter(viewer) ?? query.customerId,
-        status: query.status ? toWire[query.status] : undefined,
+        status: query.status ? orderStatus.toWire(query.status) : undefined,
       };
       const result = await rpc.call('order.list', request, { requestId });
       return pagedReply(result, query, (order) => toOrderDto(order as CommandReply<'order.get'>));
