@@ -1,14 +1,12 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { ConflictError, NotFoundError } from '@mart/common/errors';
-import type { RpcClient } from '@mart/common/kafka';
-import { generateTestKeys, mintToken, routeTestApp } from '@mart/common/testing';
+import { fakeRpc, generateTestKeys, mintToken, routeTestApp } from '@mart/common/testing';
 import { mart } from '@mart/proto';
 import { productRoutes } from '../src/product.routes.ts';
 
 describe('product routes (fake rpc)', () => {
   const keys = generateTestKeys();
-  const calls: { name: string; request: Record<string, unknown> }[] = [];
   const product = {
     id: '11111111-2222-4333-8444-555555555555',
     sku: 'TENT-1',
@@ -23,15 +21,13 @@ describe('product routes (fake rpc)', () => {
     createdAt: '2026-01-01T00:00:00.000Z',
     updatedAt: '2026-01-01T00:00:00.000Z',
   };
-  let failWith: Error | undefined;
-  const rpc = {
-    call: async (name: string, req: Record<string, unknown>) => {
-      calls.push({ name, request: req });
-      if (failWith) throw failWith;
-      if (name === 'product.list') return { items: [product], page: { page: 2, pageSize: 10, total: 11 } };
-      return { ...product, ...req };
-    },
-  } as unknown as RpcClient;
+  const rpc = fakeRpc({
+    'product.create': (request) => ({ ...product, ...request }),
+    'product.update': (request) => ({ ...product, ...request }),
+    'product.get': (request) => ({ ...product, ...request }),
+    'product.list': () => ({ items: [product], page: { page: 2, pageSize: 10, total: 11 } }),
+  });
+  const { calls } = rpc;
   const app = routeTestApp(productRoutes({ rpc }), keys.publicKey);
   const staff = `Bearer ${mintToken(keys.privateKey, { kind: 'user', role: 'staff' })}`;
   const customer = `Bearer ${mintToken(keys.privateKey, { kind: 'customer' })}`;
@@ -40,16 +36,16 @@ describe('product routes (fake rpc)', () => {
 
   beforeEach(() => {
     calls.length = 0;
-    failWith = undefined;
+    rpc.failWith = undefined;
   });
 
   it('fills in the documented defaults on create: USD, active, empty description', async () => {
     const body = { sku: ' TENT-1 ', name: 'Tent', priceCents: 1999, brandId: product.brandId, categoryId: product.categoryId };
     const res = await request(app).post('/products').set('authorization', staff).send(body);
     expect(res.status).to.equal(201);
-    expect(calls[0]?.name).to.equal('product.create');
+    expect(calls.map((call) => call.name)).to.deep.equal(['product.create']);
     expect(calls[0]?.request).to.include({ sku: 'TENT-1', currency: 'USD', active: true, description: '' });
-    expect(calls[0]?.request.id).to.match(/^[0-9a-f-]{36}$/);
+    expect(rpc.sent('product.create')[0]?.id).to.match(/^[0-9a-f-]{36}$/);
     expect(Object.keys(res.body).sort()).to.deep.equal(Object.keys(product).sort());
   });
 
@@ -81,8 +77,10 @@ describe('product routes (fake rpc)', () => {
       ['sort=-createdAt', ProductSort.PRODUCT_SORT_CREATED_DESC],
     ];
     for (const [query] of expected) await request(app).get(`/products?${query}`);
-    expect(calls.map((call) => call.request.sort)).to.deep.equal(expected.map(([, sort]) => sort));
-    expect(calls[0]?.request.inStock).to.equal(false);
+    const sent = rpc.sent('product.list');
+    expect(sent.map((list) => list.sort)).to.deep.equal(expected.map(([, sort]) => sort));
+    expect(sent[0]?.inStock).to.equal(false);
+    expect(calls).to.have.length(expected.length);
   });
 
   it('lets only staff see inactive products', async () => {
@@ -90,7 +88,9 @@ describe('product routes (fake rpc)', () => {
     await request(app).get(`/products/${id}`).set('authorization', customer);
     await request(app).get(`/products/${id}`).set('authorization', staff);
     await request(app).get('/products').set('authorization', staff);
-    expect(calls.map((call) => call.request.includeInactive)).to.deep.equal([false, false, true, true]);
+    expect(calls.map((call) => call.name)).to.deep.equal(['product.get', 'product.get', 'product.get', 'product.list']);
+    const sent = [...rpc.sent('product.get'), ...rpc.sent('product.list')];
+    expect(sent.map((request) => request.includeInactive)).to.deep.equal([false, false, true, true]);
   });
 
   it('rejects bad query parameters and bodies before any command is sent', async () => {
@@ -107,9 +107,9 @@ describe('product routes (fake rpc)', () => {
   });
 
   it("maps db-service's typed errors to their statuses", async () => {
-    failWith = new NotFoundError('inactive');
+    rpc.failWith = new NotFoundError('inactive');
     expect((await request(app).get(`/products/${id}`)).status).to.equal(404);
-    failWith = new ConflictError('duplicate sku', [{ path: 'sku', message: 'already exists' }]);
+    rpc.failWith = new ConflictError('duplicate sku', [{ path: 'sku', message: 'already exists' }]);
     const duplicate = await request(app).patch(`/products/${id}`).set('authorization', staff).send({ sku: 'TENT-2' });
     expect(duplicate.status).to.equal(409);
     expect(duplicate.body.error.details).to.deep.equal([{ path: 'sku', message: 'already exists' }]);
