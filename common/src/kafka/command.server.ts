@@ -1,15 +1,14 @@
-import type { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { allTopics, commands, headers, isCommandName, isReplyTopic, mart, type CommandInput, type CommandName } from '@mart/proto';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { metrics } from '../metrics.ts';
 import { traceIdOf } from '../tracing.ts';
 import { DeadLetterPublisher } from './dead-letter.ts';
-import { createConsumer, createProducer, ensureTopics, headerString, startOrUndo, trackConsumerLag } from './kafka.ts';
-import { OffsetCommitter } from './offset.committer.ts';
+import { headerString } from './kafka.ts';
 import { ProduceQueue } from './produce.queue.ts';
 import { uuidPattern } from '../ids.ts';
-import { PartitionQueues } from './partition.queues.ts';
+import { PartitionedConsumer } from './partitioned.consumer.ts';
 
 /** A reply ready to send: the encoded reply message, or an encoded mart.common.Error. */
 export interface EncodedReply {
@@ -81,14 +80,10 @@ function commandTopics(): string[] {
  * cannot be decoded goes to the dead-letter topic; the partition keeps moving.
  */
 export class CommandServer {
-  private readonly consumer: Consumer;
-  private readonly producer: Producer;
+  private readonly member: PartitionedConsumer;
   private readonly replies: ProduceQueue;
   private readonly deadLetters: DeadLetterPublisher;
-  private readonly committer: OffsetCommitter;
-  private readonly queues: PartitionQueues;
   private readonly sending = new Set<Promise<void>>();
-  private assigned = false;
 
   constructor(
     private readonly options: {
@@ -100,58 +95,41 @@ export class CommandServer {
       onAssigned?: () => void;
     },
   ) {
-    this.producer = createProducer(options.kafka);
-    this.replies = new ProduceQueue(this.producer);
-    this.deadLetters = new DeadLetterPublisher(this.producer, options.logger);
-    this.consumer = createConsumer(options.kafka, { groupId: options.groupId, maxWaitTimeInMs: commandPollMs }, options.logger);
-    this.committer = new OffsetCommitter(this.consumer, 1000, options.logger);
-    this.queues = new PartitionQueues({
-      consumer: this.consumer,
-      committer: this.committer,
+    this.member = new PartitionedConsumer({
+      kafka: options.kafka,
+      groupId: options.groupId,
       logger: options.logger,
-      handle: (topic, partition, messages) => this.handle(topic, partition, messages),
-      batchSize: commandBatchSize,
-      maxRunning: commandLanesRunning,
+      role: 'command consumer',
+      topics: commandTopics(),
+      ensure: allTopics(),
+      // A new group starts at the beginning so no command sent before it first joined is missed;
+      // old commands are past their deadline and skipped cheaply.
+      startAt: 'beginning',
+      commitIntervalMs: 1000,
+      maxWaitTimeInMs: commandPollMs,
+      handling: {
+        lanes: {
+          handle: (topic, partition, messages) => this.handle(topic, partition, messages),
+          batchSize: commandBatchSize,
+          maxRunning: commandLanesRunning,
+        },
+      },
+      ...(options.onAssigned ? { onAssigned: options.onAssigned } : {}),
     });
-    trackConsumerLag(this.consumer, options.groupId);
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
-      this.assigned = true;
-      options.onAssigned?.();
-    });
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      this.assigned = false;
-      options.logger.error({ err: payload.error }, 'command consumer crashed');
-    });
-    // Positions handled before a rebalance are committed so the next owner starts after them.
-    this.consumer.on(this.consumer.events.REBALANCING, () => void this.committer.flush());
+    this.replies = new ProduceQueue(this.member.producer);
+    this.deadLetters = new DeadLetterPublisher(this.member.producer, options.logger);
   }
 
   get isAssigned(): boolean {
-    return this.assigned;
+    return this.member.isAssigned;
   }
 
   async start(): Promise<void> {
-    await startOrUndo([this.consumer, this.producer], async () => {
-      await ensureTopics(this.options.kafka, allTopics());
-      await this.producer.connect();
-      await this.consumer.connect();
-      // A new group starts at the beginning so no command sent before it first joined is missed;
-      // old commands are past their deadline and skipped cheaply.
-      await this.consumer.subscribe({ topics: commandTopics(), fromBeginning: true });
-      await this.consumer.run({
-        autoCommit: false,
-        // Partitions are independent aggregates, each handled in order in its own lane.
-        eachMessage: async ({ topic, partition, message }) => this.queues.push(topic, partition, message),
-      });
-    });
+    await this.member.start();
   }
 
   async stop(): Promise<void> {
-    await this.queues.drain(commandTopics(), 5000);
-    await Promise.all(this.sending);
-    await this.committer.stop();
-    await this.consumer.disconnect();
-    await this.producer.disconnect();
+    await this.member.stop(5000, () => Promise.all(this.sending));
   }
 
   /** The commands of one partition that queued up together, in order. */

@@ -1,4 +1,4 @@
-import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Kafka, KafkaMessage } from 'kafkajs';
 import { v5 as uuidv5 } from 'uuid';
 import { allTopics, events, headers, isEventName, type EventMessage, type EventName } from '@mart/proto';
 import { AppError } from '../errors.ts';
@@ -6,9 +6,8 @@ import type { Logger } from '../logger.ts';
 import { metrics } from '../metrics.ts';
 import { childTraceparent, traceIdOf, withTraceparent } from '../tracing.ts';
 import { DeadLetterPublisher } from './dead-letter.ts';
-import { createConsumer, createProducer, ensureTopics, headerString, startOrUndo, trackConsumerLag } from './kafka.ts';
-import { OffsetCommitter } from './offset.committer.ts';
-import { PartitionQueues } from './partition.queues.ts';
+import { headerString } from './kafka.ts';
+import { PartitionedConsumer } from './partitioned.consumer.ts';
 
 export interface EventMeta {
   eventId: string;
@@ -49,13 +48,9 @@ export function commandIdFor(eventId: string, purpose: string): string {
  * cannot be decoded, or that its handler rejects for good, goes to the dead-letter topic.
  */
 export class EventConsumer {
-  private readonly consumer: Consumer;
-  private readonly producer: Producer;
+  private readonly member: PartitionedConsumer;
   private readonly deadLetters: DeadLetterPublisher;
-  private readonly committer: OffsetCommitter;
-  private readonly queues: PartitionQueues;
   private running = false;
-  private assigned = false;
 
   constructor(
     private readonly options: {
@@ -68,57 +63,41 @@ export class EventConsumer {
       onAssigned?: () => void;
     },
   ) {
-    this.producer = createProducer(options.kafka);
-    this.deadLetters = new DeadLetterPublisher(this.producer, options.logger);
-    this.consumer = createConsumer(options.kafka, { groupId: options.groupId }, options.logger);
-    this.committer = new OffsetCommitter(this.consumer, 1000, options.logger);
-    this.queues = new PartitionQueues({
-      consumer: this.consumer,
-      committer: this.committer,
+    this.member = new PartitionedConsumer({
+      kafka: options.kafka,
+      groupId: options.groupId,
       logger: options.logger,
-      handle: (topic, partition, [message]) => this.handle(topic, partition, message!),
-      // Handlers mostly wait on db-service; more partitions at once would only add load there.
-      maxRunning: 8,
+      role: 'event consumer',
+      topics: this.topics(),
+      ensure: allTopics(),
+      // A new group reads from the beginning: events written before it first joined still count.
+      startAt: 'beginning',
+      commitIntervalMs: 1000,
+      handling: {
+        lanes: {
+          handle: (topic, partition, [message]) => this.handle(topic, partition, message!),
+          // Handlers mostly wait on db-service; more partitions at once would only add load there.
+          maxRunning: 8,
+        },
+      },
+      ...(options.onAssigned ? { onAssigned: options.onAssigned } : {}),
     });
-    trackConsumerLag(this.consumer, options.groupId);
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
-      this.assigned = true;
-      options.onAssigned?.();
-    });
-    this.consumer.on(this.consumer.events.CRASH, () => {
-      this.assigned = false;
-    });
-    this.consumer.on(this.consumer.events.REBALANCING, () => void this.committer.flush());
+    this.deadLetters = new DeadLetterPublisher(this.member.producer, options.logger);
   }
 
   get isAssigned(): boolean {
-    return this.assigned;
+    return this.member.isAssigned;
   }
 
   async start(): Promise<void> {
-    await startOrUndo([this.consumer, this.producer], async () => {
-      const topics = this.topics();
-      this.running = true;
-      await ensureTopics(this.options.kafka, allTopics());
-      await this.producer.connect();
-      await this.consumer.connect();
-      // A new group reads from the beginning: events written before it first joined still count.
-      await this.consumer.subscribe({ topics, fromBeginning: true });
-      await this.consumer.run({
-        autoCommit: false,
-        // Each partition is handled in order in its own lane; a slow one holds up no other.
-        eachMessage: async ({ topic, partition, message }) => this.queues.push(topic, partition, message),
-      });
-    });
+    this.running = true;
+    await this.member.start();
   }
 
   async stop(): Promise<void> {
     // Handlers retrying in place give up at once; what they did not finish is read again later.
     this.running = false;
-    await this.queues.drain(this.topics(), 5000);
-    await this.committer.stop();
-    await this.consumer.disconnect();
-    await this.producer.disconnect();
+    await this.member.stop(5000);
   }
 
   private topics(): string[] {
@@ -128,7 +107,7 @@ export class EventConsumer {
 
   private async claim(topic: string, partition: number, offset: string): Promise<boolean> {
     try {
-      await this.committer.commitNow(topic, partition, offset);
+      await this.member.committer.commitNow(topic, partition, offset);
       return true;
     } catch (error) {
       this.options.logger.warn({ err: error, topic, partition, offset }, 'could not claim an event; leaving it to its next reader');

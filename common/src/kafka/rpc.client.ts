@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { KafkaJSError, type Consumer, type IHeaders, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
-import { commands, headers, mart, replyTopic, type CommandName, type CommandReply, type CommandRequest } from '@mart/proto';
+import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import { commands, headers, mart, partitions, replyTopic, type CommandName, type CommandReply, type CommandRequest } from '@mart/proto';
 import { AppError, UnavailableError, UpstreamTimeoutError, errorFromReply } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { metrics } from '../metrics.ts';
 import { currentTraceparent } from '../tracing.ts';
-import { createConsumer, createProducer, ensureTopics, headerString, startOrUndo } from './kafka.ts';
-import { OffsetCommitter } from './offset.committer.ts';
+import { headerString } from './kafka.ts';
+import { PartitionedConsumer } from './partitioned.consumer.ts';
 import { ProduceQueue } from './produce.queue.ts';
-import { partitions } from '@mart/proto';
 
 export interface CallOptions {
   /** Overrides the client's default deadline for this call. */
@@ -47,62 +46,42 @@ export interface RpcClientOptions {
 export class RpcClient {
   readonly replyTopic: string;
   private readonly pending = new Map<string, PendingCall>();
-  private readonly producer: Producer;
+  private readonly replies: PartitionedConsumer;
   private readonly sends: ProduceQueue;
-  private readonly consumer: Consumer;
-  private readonly committer: OffsetCommitter;
-  private assigned = false;
 
   constructor(private readonly options: RpcClientOptions) {
     this.replyTopic = replyTopic(options.service);
-    this.producer = createProducer(options.kafka);
-    this.sends = new ProduceQueue(this.producer);
-    this.consumer = createConsumer(options.kafka, { groupId: `${this.replyTopic}.${options.instanceId}` }, options.logger);
-    this.committer = new OffsetCommitter(this.consumer, 5000, options.logger);
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
-      this.assigned = true;
+    const commandTopics = new Set(Object.values(commands).map((definition) => definition.topic));
+    this.replies = new PartitionedConsumer({
+      kafka: options.kafka,
+      groupId: `${this.replyTopic}.${options.instanceId}`,
+      logger: options.logger,
+      role: 'reply consumer',
+      topics: [this.replyTopic],
+      ensure: [
+        { topic: this.replyTopic, numPartitions: partitions.replies },
+        ...[...commandTopics].map((topic) => ({ topic, numPartitions: partitions.commands })),
+      ],
+      startAt: 'end',
+      commitIntervalMs: 5000,
+      handling: { inline: (message) => this.onReply(message) },
     });
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      this.assigned = false;
-      options.logger.error({ err: payload.error }, 'reply consumer crashed');
-    });
+    this.sends = new ProduceQueue(this.replies.producer);
   }
 
   async start(): Promise<void> {
-    await startOrUndo([this.consumer, this.producer], () => this.connectAndRun());
-  }
-
-  private async connectAndRun(): Promise<void> {
-    const commandTopics = new Set(Object.values(commands).map((definition) => definition.topic));
-    await ensureTopics(this.options.kafka, [
-      { topic: this.replyTopic, numPartitions: partitions.replies },
-      ...[...commandTopics].map((topic) => ({ topic, numPartitions: partitions.commands })),
-    ]);
-    const ends = await this.topicEnds();
-    await this.producer.connect();
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.replyTopic, fromBeginning: false });
-    await this.consumer.run({
-      autoCommit: false,
-      eachMessage: async ({ topic, partition, message }) => {
-        this.onReply(message);
-        this.committer.handled(topic, partition, message.offset);
-      },
-    });
-    for (const { partition, offset } of ends) this.consumer.seek({ topic: this.replyTopic, partition, offset });
+    await this.replies.start();
   }
 
   async stop(): Promise<void> {
     for (const call of this.pending.values()) call.reject(new UnavailableError('Service is shutting down'));
     this.pending.clear();
-    await this.committer.stop();
-    await this.consumer.disconnect();
-    await this.producer.disconnect();
+    await this.replies.stop(0);
   }
 
   /** True once the reply consumer owns its partitions. */
   get isAssigned(): boolean {
-    return this.assigned;
+    return this.replies.isAssigned;
   }
 
   async call<N extends CommandName>(name: N, request: CommandRequest<N>, options: CallOptions = {}): Promise<CommandReply<N>> {
@@ -188,23 +167,5 @@ export class RpcClient {
     if (!call) return;
     this.pending.delete(correlationId);
     call.resolve(message);
-  }
-
-  private async topicEnds(): Promise<{ partition: number; offset: string }[]> {
-    const admin = this.options.kafka.admin();
-    await admin.connect();
-    try {
-      // Just after the topic is created its partitions may have no leader yet: ask again.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return (await admin.fetchTopicOffsets(this.replyTopic)).map(({ partition, high }) => ({ partition, offset: high }));
-        } catch (error) {
-          if (attempt >= 20 || !(error instanceof KafkaJSError && error.retriable)) throw error;
-          await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
-        }
-      }
-    } finally {
-      await admin.disconnect();
-    }
   }
 }
