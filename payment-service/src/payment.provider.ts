@@ -1,5 +1,8 @@
-/** What Mart records about a payment, as a provider reports it. */
-export type ProviderStatus = 'REQUIRES_PAYMENT' | 'PROCESSING' | 'SUCCEEDED' | 'FAILED';
+import type { PaymentStatusName } from '@mart/common/domain/payment';
+import type { paymentProvider } from '@mart/proto/enums';
+
+/** What Mart records about a payment, as a provider reports it; REFUNDED comes from a refund instead. */
+export type ProviderStatus = Exclude<PaymentStatusName, 'REFUNDED'>;
 
 export interface ProviderPayment {
   providerPaymentId: string;
@@ -23,7 +26,7 @@ export interface PaymentRequest {
  * the request itself was wrong (ValidationError) or the provider could not be reached.
  */
 export interface PaymentProvider {
-  readonly kind: 'stripe' | 'simulated';
+  readonly kind: (typeof paymentProvider.lower.names)[number];
   createPayment(request: PaymentRequest): Promise<ProviderPayment>;
   /** Gives `amountCents` back; a repeated call with the same refund id refunds once. */
   refund(request: { refundId: string; providerPaymentId: string; amountCents: number }): Promise<{ providerRefundId: string }>;

@@ -1,15 +1,17 @@
+import { paymentStatuses, refundStatuses } from '@mart/common/domain/payment';
 import { pageOf, pageQuery, uuidSchema, z } from '@mart/common/zod';
+import { paymentProvider } from '@mart/proto/enums';
 
-export const paymentStatuses = ['REQUIRES_PAYMENT', 'PROCESSING', 'SUCCEEDED', 'FAILED', 'REFUNDED'] as const;
-export const refundStatuses = ['PENDING', 'SUCCEEDED', 'FAILED'] as const;
-export const paymentProviders = ['stripe', 'simulated'] as const;
+export const paymentStatusSchema = z.enum(paymentStatuses);
+export const refundStatusSchema = z.enum(refundStatuses);
+export const paymentProviderSchema = z.enum(paymentProvider.lower.names);
 
 export const refundSchema = z
   .object({
     id: uuidSchema,
     amountCents: z.number().int(),
     reason: z.string(),
-    status: z.enum(refundStatuses),
+    status: refundStatusSchema,
     providerRefundId: z.string().nullable(),
     failureReason: z.string().nullable(),
     actorId: uuidSchema.nullable().openapi({ description: 'The staff user who asked for it; null when Mart refunded on its own' }),
@@ -25,8 +27,8 @@ export const paymentSchema = z
     customerId: uuidSchema,
     amountCents: z.number().int().openapi({ description: 'From the order, in minor units', example: 1999 }),
     currency: z.string().openapi({ example: 'USD' }),
-    provider: z.enum(paymentProviders),
-    status: z.enum(paymentStatuses),
+    provider: paymentProviderSchema,
+    status: paymentStatusSchema,
     providerPaymentId: z.string().nullable().openapi({ description: "The provider's id: a Stripe PaymentIntent (pi_...) or sim_..." }),
     clientSecret: z.string().optional().openapi({ description: 'Stripe only, when no payment method was given: confirm with Stripe.js' }),
     failureReason: z.string().nullable(),
@@ -56,7 +58,6 @@ export const paymentPageSchema = pageOf(paymentSchema, 'PaymentPage');
 export const webhookReplySchema = z.object({ received: z.boolean(), handled: z.boolean() });
 
 export type PaymentDto = z.infer<typeof paymentSchema>;
-export type PaymentStatusName = (typeof paymentStatuses)[number];
 export type RefundDto = z.infer<typeof refundSchema>;
 export type CreatePaymentBody = z.infer<typeof createPaymentBody>;
 export type ListPaymentsQuery = z.infer<typeof listPaymentsQuery>;

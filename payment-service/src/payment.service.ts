@@ -3,47 +3,20 @@ import { NotFoundError, UnavailableError } from '@mart/common/errors';
 import { pagedReply } from '@mart/common/http';
 import { commandIdFor, type EventHandlers, type RpcCaller } from '@mart/common/kafka';
 import type { Logger } from '@mart/common/logger';
-import { mart, type CommandReply } from '@mart/proto';
+import type { mart, CommandReply } from '@mart/proto';
+import { paymentProvider, paymentStatus, refundStatus } from '@mart/proto/enums';
 import type { PaymentProvider, ProviderPayment } from './payment.provider.ts';
-import type { CreatePaymentBody, ListPaymentsQuery, PaymentDto, PaymentStatusName, RefundDto } from './payment.schemas.ts';
+import type { CreatePaymentBody, ListPaymentsQuery, PaymentDto, RefundDto } from './payment.schemas.ts';
 import type { WebhookOutcome } from './stripe.webhook.ts';
 
 type Payment = CommandReply<'payment.get'>;
-
-const Status = mart.payment.PaymentStatus;
-const Provider = mart.payment.PaymentProvider;
-
-const statusNames: Record<mart.payment.PaymentStatus, PaymentStatusName> = {
-  [Status.PAYMENT_STATUS_UNSPECIFIED]: 'REQUIRES_PAYMENT',
-  [Status.PAYMENT_STATUS_REQUIRES_PAYMENT]: 'REQUIRES_PAYMENT',
-  [Status.PAYMENT_STATUS_PROCESSING]: 'PROCESSING',
-  [Status.PAYMENT_STATUS_SUCCEEDED]: 'SUCCEEDED',
-  [Status.PAYMENT_STATUS_FAILED]: 'FAILED',
-  [Status.PAYMENT_STATUS_REFUNDED]: 'REFUNDED',
-};
-
-const statusCodes: Record<PaymentStatusName, mart.payment.PaymentStatus> = {
-  REQUIRES_PAYMENT: Status.PAYMENT_STATUS_REQUIRES_PAYMENT,
-  PROCESSING: Status.PAYMENT_STATUS_PROCESSING,
-  SUCCEEDED: Status.PAYMENT_STATUS_SUCCEEDED,
-  FAILED: Status.PAYMENT_STATUS_FAILED,
-  REFUNDED: Status.PAYMENT_STATUS_REFUNDED,
-};
-
-const RefundStatus = mart.payment.RefundStatus;
-const refundStatusNames: Record<mart.payment.RefundStatus, RefundDto['status']> = {
-  [RefundStatus.REFUND_STATUS_UNSPECIFIED]: 'PENDING',
-  [RefundStatus.REFUND_STATUS_PENDING]: 'PENDING',
-  [RefundStatus.REFUND_STATUS_SUCCEEDED]: 'SUCCEEDED',
-  [RefundStatus.REFUND_STATUS_FAILED]: 'FAILED',
-};
 
 function toRefundDto(refund: mart.payment.IRefund): RefundDto {
   return {
     id: refund.id ?? '',
     amountCents: Number(refund.amountCents ?? 0),
     reason: refund.reason ?? '',
-    status: refundStatusNames[refund.status ?? RefundStatus.REFUND_STATUS_UNSPECIFIED],
+    status: refundStatus.fromWireOrThrow(refund.status),
     providerRefundId: refund.providerRefundId ?? null,
     failureReason: refund.failureReason ?? null,
     actorId: refund.actorId || null,
@@ -59,8 +32,8 @@ export function toPaymentDto(payment: Payment, clientSecret?: string): PaymentDt
     customerId: payment.customerId,
     amountCents: payment.amountCents,
     currency: payment.currency,
-    provider: payment.provider === Provider.PAYMENT_PROVIDER_STRIPE ? 'stripe' : 'simulated',
-    status: statusNames[payment.status],
+    provider: paymentProvider.lower.fromWireOrThrow(payment.provider),
+    status: paymentStatus.fromWireOrThrow(payment.status),
     providerPaymentId: payment.providerPaymentId ?? null,
     ...(clientSecret ? { clientSecret } : {}),
     failureReason: payment.failureReason ?? null,
@@ -79,7 +52,7 @@ export interface PaymentServiceDeps {
 
 /** Payment use cases: Mart records each step in db-service; the provider moves the money. */
 export function paymentService({ rpc, provider, logger }: PaymentServiceDeps) {
-  const providerCode = provider.kind === 'stripe' ? Provider.PAYMENT_PROVIDER_STRIPE : Provider.PAYMENT_PROVIDER_SIMULATED;
+  const providerCode = paymentProvider.lower.toWire(provider.kind);
 
   /** Step 1: check the order is the customer's and payable, and record the attempt (amount from the order). */
   function recordAttempt(orderId: string, customerId: string, confirmNow: boolean, requestId: string) {
@@ -101,7 +74,7 @@ export function paymentService({ rpc, provider, logger }: PaymentServiceDeps) {
       await rpc
         .call(
           'payment.record-outcome',
-          { id: payment.id, status: Status.PAYMENT_STATUS_FAILED, failureReason: `provider error: ${(error as Error).message}` },
+          { id: payment.id, status: paymentStatus.toWire('FAILED'), failureReason: `provider error: ${(error as Error).message}` },
           { requestId },
         )
         .catch((recordError: unknown) => logger.error({ err: recordError, paymentId: payment.id }, 'could not mark the payment failed'));
@@ -119,7 +92,7 @@ export function paymentService({ rpc, provider, logger }: PaymentServiceDeps) {
       {
         id: payment.id,
         providerPaymentId: answer.providerPaymentId,
-        status: statusCodes[answer.status],
+        status: paymentStatus.toWire(answer.status),
         failureReason: answer.failureReason,
       },
       { requestId },
@@ -184,7 +157,7 @@ export function paymentService({ rpc, provider, logger }: PaymentServiceDeps) {
       const payment = await rpc.call('payment.get', { id: requested.paymentId }, { requestId });
       const refund = payment.refunds.find((candidate) => candidate.id === requested.refundId);
       if (!refund) throw new NotFoundError(`Refund ${requested.refundId} of payment ${requested.paymentId} not found`);
-      if (refund.status !== RefundStatus.REFUND_STATUS_PENDING) return;
+      if (refundStatus.fromWire(refund.status) !== 'PENDING') return;
       await settleRefund(refund, payment.providerPaymentId ?? '', requestId);
     },
 
@@ -196,7 +169,7 @@ export function paymentService({ rpc, provider, logger }: PaymentServiceDeps) {
           {
             id: outcome.paymentId,
             providerPaymentId: outcome.providerPaymentId,
-            status: statusCodes[outcome.status],
+            status: paymentStatus.toWire(outcome.status),
             failureReason: outcome.failureReason,
             webhookEventId: outcome.eventId,
             webhookEventType: outcome.eventType,

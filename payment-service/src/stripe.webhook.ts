@@ -1,9 +1,9 @@
 import express, { type Express } from 'express';
 import Stripe from 'stripe';
+import type { PaymentStatusName } from '@mart/common/domain/payment';
 import { BadRequestError } from '@mart/common/errors';
 import type { OpenApiDocument } from '@mart/common/http';
 import { uuidPattern } from '@mart/common/ids';
-import type { ProviderStatus } from './payment.provider.ts';
 
 export const webhookPath = '/payments/webhook';
 
@@ -14,7 +14,7 @@ export interface WebhookOutcome {
   /** Mart's payment id, from the PaymentIntent's metadata (absent on charges). */
   paymentId?: string;
   providerPaymentId: string;
-  status: ProviderStatus | 'REFUNDED';
+  status: PaymentStatusName;
   failureReason?: string;
 }
 
