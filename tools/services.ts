@@ -41,6 +41,11 @@ export function serviceDefinition(name: ServiceName): ServiceDefinition {
   return definition;
 }
 
+/** Every service's port moved by `offset`: how a stack of its own (tests, fault suite, benches) keeps clear of the others. */
+export function portsAt(offset: number): Record<ServiceName, number> {
+  return Object.fromEntries(SERVICES.map(({ name, port }) => [name, port + offset])) as Record<ServiceName, number>;
+}
+
 /** What tools/build.ts bundles, and what `npm run dev` watches. */
 export function serviceSource(name: ServiceName, rootDir = REPO_ROOT): string {
   return path.join(rootDir, name, 'src', 'main.ts');

@@ -307,7 +307,8 @@ async function waitUntilReady(service: LaunchedService, timeoutMs: number): Prom
   }
 }
 
-async function isReady(url: string): Promise<boolean> {
+/** One look at GET <url>/ready: true on a 200 within 2 s. */
+export async function isReady(url: string): Promise<boolean> {
   try {
     const response = await fetch(`${url}/ready`, { signal: AbortSignal.timeout(2_000) });
     await response.body?.cancel();
