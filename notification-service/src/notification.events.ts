@@ -1,11 +1,11 @@
 import { ValidationError } from '@mart/common/errors';
 import type { EventHandlers } from '@mart/common/kafka';
 import type { Logger } from '@mart/common/logger';
-import { mart, type CommandReply } from '@mart/proto';
+import type { CommandReply } from '@mart/proto';
+import { notificationStatus } from '@mart/proto/enums';
 import type { NotificationSender } from './notification.sender.ts';
 
 type Notification = CommandReply<'notification.record-attempt'>;
-const Status = mart.notification.NotificationStatus;
 
 /** How many delivered email ids an instance remembers, to know a copy of an event it has handled. */
 const rememberedIds = 10_000;
@@ -39,7 +39,7 @@ export function notificationEvents(deps: {
   return {
     'notification.queued': async ({ notification }, meta) => {
       if (!notification?.id) throw new ValidationError([{ path: 'notification.id', message: 'is required' }]);
-      if (notification.status !== Status.NOTIFICATION_STATUS_PENDING || delivered.has(notification.id)) {
+      if (notificationStatus.fromWire(notification.status) !== 'PENDING' || delivered.has(notification.id)) {
         logger.debug({ notificationId: notification.id, eventId: meta.eventId }, 'email already handled');
         return;
       }

@@ -1,6 +1,7 @@
+import { notificationStatuses } from '@mart/common/domain/notification';
 import { pageOf, pageQuery, uuidSchema, z } from '@mart/common/zod';
 
-export const notificationStatuses = ['PENDING', 'SENT', 'FAILED'] as const;
+export const notificationStatusSchema = z.enum(notificationStatuses);
 
 export const notificationSchema = z
   .object({
@@ -9,7 +10,7 @@ export const notificationSchema = z
     to: z.string(),
     subject: z.string(),
     body: z.string().openapi({ description: 'Plain text, as sent' }),
-    status: z.enum(notificationStatuses),
+    status: notificationStatusSchema,
     attempts: z.number().int(),
     provider: z
       .string()
@@ -25,7 +26,7 @@ export const notificationSchema = z
 export const listNotificationsQuery = pageQuery.extend({
   to: z.string().trim().min(3).max(320).optional(),
   type: z.string().trim().min(1).max(100).optional(),
-  status: z.enum(notificationStatuses).optional(),
+  status: notificationStatusSchema.optional(),
 });
 
 export const notificationPageSchema = pageOf(notificationSchema, 'NotificationPage');

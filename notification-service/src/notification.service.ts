@@ -1,22 +1,10 @@
 import { pagedReply } from '@mart/common/http';
 import type { RpcCaller } from '@mart/common/kafka';
-import { mart, type CommandReply } from '@mart/proto';
+import type { CommandReply } from '@mart/proto';
+import { notificationStatus } from '@mart/proto/enums';
 import type { ListNotificationsQuery, NotificationDto } from './notification.schemas.ts';
 
 type Notification = CommandReply<'notification.record-attempt'>;
-
-const Status = mart.notification.NotificationStatus;
-const statusCodes = {
-  PENDING: Status.NOTIFICATION_STATUS_PENDING,
-  SENT: Status.NOTIFICATION_STATUS_SENT,
-  FAILED: Status.NOTIFICATION_STATUS_FAILED,
-};
-
-function statusName(status: mart.notification.NotificationStatus): NotificationDto['status'] {
-  if (status === Status.NOTIFICATION_STATUS_SENT) return 'SENT';
-  if (status === Status.NOTIFICATION_STATUS_FAILED) return 'FAILED';
-  return 'PENDING';
-}
 
 export function toNotificationDto(notification: Notification): NotificationDto {
   return {
@@ -25,7 +13,7 @@ export function toNotificationDto(notification: Notification): NotificationDto {
     to: notification.to,
     subject: notification.subject,
     body: notification.body,
-    status: statusName(notification.status),
+    status: notificationStatus.fromWireOrThrow(notification.status),
     attempts: notification.attempts,
     provider: notification.provider ?? null,
     ...(notification.providerMessageId ? { providerMessageId: notification.providerMessageId } : {}),
@@ -45,7 +33,7 @@ export function notificationService(rpc: RpcCaller) {
           page: { page: query.page, pageSize: query.pageSize },
           to: query.to,
           type: query.type,
-          status: query.status ? statusCodes[query.status] : undefined,
+          status: query.status ? notificationStatus.toWire(query.status) : undefined,
         },
         { requestId },
       );
