@@ -25,15 +25,14 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import pg from 'pg';
-import { RpcClient, createKafka } from '@mart/common/kafka';
-import { createLogger } from '@mart/common/logger';
-import { mintToken } from '@mart/common/testing';
 
-import { saveResults } from '../bench/bench.stack.ts';
+import { seedCheckout, type SeededCustomer, type SeededProduct } from './checkout.seed.ts';
 import { startKafka, type KafkaBroker } from './kafka.ts';
 import { once, seconds } from './process.ts';
-import { REPO_ROOT, SERVICES, servicesWithSource, type ServiceName } from './services.ts';
-import { ensureDatabase, startStack, type Stack } from './stack.ts';
+import { saveResults } from './results.ts';
+import { withRpcClient } from './rpc.ts';
+import { REPO_ROOT, portsAt, servicesWithSource, type ServiceName } from './services.ts';
+import { ensureDatabase, isReady, startStack, type Stack } from './stack.ts';
 
 export interface ChaosOptions {
   /** Concurrent customers, each looping place → pay → wait until PAID. */
@@ -189,17 +188,6 @@ async function runQuietly(file: string, args: string[], cwd: string): Promise<vo
 // ---------------------------------------------------------------------------------------------
 // Load: customers checking out, and a ledger of every answer they got.
 
-interface Product {
-  id: string;
-  initialStock: number;
-}
-
-interface Customer {
-  id: string;
-  email: string;
-  token: string;
-}
-
 /** What the client knows about one Idempotency-Key: every answer, and the order a 201 named. */
 interface KeyRecord {
   customerId: string;
@@ -266,8 +254,8 @@ const shippingAddress = { line1: '1 Chaos St', city: 'Springfield', postalCode: 
 
 /** One customer's loop: place (retried with its key on 503/504), pay, wait until PAID. */
 async function checkoutLoop(
-  customer: Customer,
-  products: Product[],
+  customer: SeededCustomer,
+  products: SeededProduct[],
   urls: { order: string; payment: string },
   rpcTimeoutMs: number,
   ledger: Ledger,
@@ -384,7 +372,7 @@ async function run(options: ChaosOptions, log: (line: string) => void, cleanups:
     keysDir: path.join(workDir, 'keys'),
     logDir: logDir,
     services,
-    ports: Object.fromEntries(SERVICES.map(({ name, port }) => [name, port + options.portOffset])),
+    ports: portsAt(options.portOffset),
     env: {
       LOG_LEVEL: 'warn',
       NODE_ENV: 'test',
@@ -499,70 +487,23 @@ async function run(options: ChaosOptions, log: (line: string) => void, cleanups:
 }
 
 /** Products (two plentiful, two scarce so some orders get 409) and customers, straight through db-service. */
-async function seed(stack: Stack, customerCount: number): Promise<{ products: Product[]; customers: Customer[] }> {
-  const logger = createLogger('chaos', 'silent');
-  const rpc = new RpcClient({
-    kafka: createKafka({ clientId: 'chaos-seed', brokers: stack.brokers.split(','), logger }),
-    service: 'chaos-seed',
-    instanceId: randomUUID().slice(0, 8),
-    timeoutMs: 10_000,
-    logger,
-  });
-  await rpc.start();
-  try {
-    const brand = await rpc.call('brand.create', { id: randomUUID(), name: 'Chaos brand' });
-    const category = await rpc.call('category.create', { id: randomUUID(), name: 'Chaos category' });
-    const stocks = [100_000, 100_000, 3 * customerCount, 2 * customerCount];
-    const products: Product[] = [];
-    for (const [n, initialStock] of stocks.entries()) {
-      const product = await rpc.call('product.create', {
-        id: randomUUID(),
-        sku: `CHAOS-${n}`,
-        name: `Chaos item ${n}`,
-        description: '',
-        priceCents: 1000 + n,
-        currency: 'USD',
-        brandId: brand.id,
-        categoryId: category.id,
-        active: true,
-      });
-      await rpc.call('inventory.set', { productId: product.id, onHand: initialStock, actorId: '' });
-      products.push({ id: product.id, initialStock });
-    }
-    const privateKey = await fsp.readFile(stack.keys.privateKeyFile, 'utf8');
-    const customers: Customer[] = [];
-    for (let n = 0; n < customerCount; n++) {
-      const id = randomUUID();
-      const email = `chaos-${n}@chaos.mart`;
-      // The hash is never used: customers get minted tokens instead of logging in.
-      await rpc.call('customer.register', { id, email, name: `Chaos ${n}`, passwordHash: `$2b$10$${'a'.repeat(53)}` });
-      customers.push({ id, email, token: mintToken(privateKey, { kind: 'customer', sub: id, email }, { expiresIn: '2h' }) });
-    }
-    return { products, customers };
-  } finally {
-    await rpc.stop();
-  }
+async function seed(stack: Stack, customers: number): Promise<{ products: SeededProduct[]; customers: SeededCustomer[] }> {
+  const privateKey = await fsp.readFile(stack.keys.privateKeyFile, 'utf8');
+  return withRpcClient({ brokers: stack.brokers, service: 'chaos-seed' }, (rpc) =>
+    seedCheckout(rpc, { label: 'Chaos', stocks: [100_000, 100_000, 3 * customers, 2 * customers], customers, privateKey }),
+  );
 }
 
 /** When each service's /ready first answered 200 (ms from now), or null if not within `timeoutMs`. */
 async function readiness(stack: Stack, timeoutMs: number): Promise<Record<string, number | null>> {
   const started = performance.now();
   const readyAt: Record<string, number | null> = Object.fromEntries(stack.services.map((service) => [service.name, null]));
-  const ready = async (url: string) => {
-    try {
-      const response = await fetch(`${url}/ready`, { signal: AbortSignal.timeout(2000) });
-      await response.body?.cancel();
-      return response.status === 200;
-    } catch {
-      return false; // down or restarting: ask again
-    }
-  };
   while (performance.now() - started < timeoutMs && Object.values(readyAt).includes(null)) {
     await Promise.all(
       stack.services
         .filter((service) => readyAt[service.name] === null)
         .map(async (service) => {
-          if (await ready(service.url)) readyAt[service.name] = Math.round(performance.now() - started);
+          if (await isReady(service.url)) readyAt[service.name] = Math.round(performance.now() - started);
         }),
     );
     await sleep(250);
@@ -592,7 +533,7 @@ async function settle(database: pg.Client): Promise<number | null> {
   return null;
 }
 
-async function verify(database: pg.Client, ledger: Ledger, products: Product[]) {
+async function verify(database: pg.Client, ledger: Ledger, products: SeededProduct[]) {
   const violations = ledger.violations;
   const { rows: orders } = await database.query<{ id: string; customer_id: string; idempotency_key: string | null; status: string }>(
     'SELECT id::text, customer_id::text, idempotency_key, status::text FROM orders',

@@ -16,9 +16,10 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { baseConfigSchema, instanceId, loadConfig } from '@mart/common/config';
 import { ConflictError } from '@mart/common/errors';
-import { RpcClient, createKafka } from '@mart/common/kafka';
+import type { RpcClient } from '@mart/common/kafka';
 import { createLogger } from '@mart/common/logger';
 import { retryUntil } from '@mart/common/service';
+import { withRpcClient } from './rpc.ts';
 
 type Rpc = Pick<RpcClient, 'call'>;
 
@@ -263,24 +264,15 @@ async function main(): Promise<void> {
   }
   const config = loadConfig(baseConfigSchema.extend({ LOG_LEVEL: baseConfigSchema.shape.LOG_LEVEL.default('warn') }));
   const logger = createLogger('seed', config.LOG_LEVEL);
-  const rpc = new RpcClient({
-    kafka: createKafka({ clientId: 'seed', brokers: config.KAFKA_BROKERS, logger }),
-    service: 'seed',
-    instanceId: instanceId(config),
-    timeoutMs: 30_000,
-    logger,
-  });
   console.log(`Seeding the catalog through db-service at ${config.KAFKA_BROKERS.join(',')} ...`);
-  await rpc.start();
-  try {
+  const setup = { brokers: config.KAFKA_BROKERS, service: 'seed', instanceId: instanceId(config), timeoutMs: 30_000, logger };
+  await withRpcClient(setup, async (rpc) => {
     await retryUntil('waiting for db-service', logger, async () => {
       const pong = await rpc.call('system.ping', {}, { timeoutMs: 2000 });
       if (!pong.database) throw new Error('db-service has no database connection');
     });
     await seedCatalog(rpc, options);
-  } finally {
-    await rpc.stop();
-  }
+  });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 
 import { startKafka, stopKafka } from './kafka.ts';
 import { commandLineOf, isRunning, once, readIfExists, seconds } from './process.ts';
-import { REPO_ROOT, SERVICES, TEST_PORT_OFFSET, servicesWithSource, serviceUrlVariable } from './services.ts';
+import { REPO_ROOT, TEST_PORT_OFFSET, portsAt, servicesWithSource, serviceUrlVariable } from './services.ts';
 import { ensureDatabase, localDatabaseUrl, startStack, stopStack, type Stack } from './stack.ts';
 
 /** A fixed place, so the next run finds and stops what a killed run left behind. */
@@ -243,7 +243,7 @@ async function startTestStack(brokers: string, databaseUrl: string, fakes: Fake[
     keysDir: path.join(TEST_DIR, 'keys'),
     logDir: LOG_DIR,
     services,
-    ports: Object.fromEntries(SERVICES.map(({ name, port }) => [name, port + TEST_PORT_OFFSET])),
+    ports: portsAt(TEST_PORT_OFFSET),
     stateFile: STACK_STATE_FILE,
     env: { ...TEST_STACK_ENV, ...Object.assign({}, ...fakes.map((fake) => fake.env)) },
   });
