@@ -1,12 +1,12 @@
 /**
  * What every benchmark needs around its workload: a fresh database, a broker and the services
- * it measures on ports of its own, the results file, and the memory of each process.
+ * it measures on ports of its own, and the memory of each process.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { residentKib } from '../tools/process.ts';
-import { REPO_ROOT, type ServiceName } from '../tools/services.ts';
+import type { ServiceName } from '../tools/services.ts';
 import { ensureDatabase, startStack, type Stack } from '../tools/stack.ts';
 import { parseProcessStat } from './cpu.ts';
 import { CLOCK_TICKS } from './cpu.sampler.ts';
@@ -77,10 +77,7 @@ export async function startBenchStack(options: {
       log: () => undefined,
     });
     const readyMs = performance.now() - started;
-    const pids = Object.fromEntries([
-      ...stack.services.map((service) => [service.name, service.pid] as const),
-      ...(stack.kafkaPid ? [['kafka broker', stack.kafkaPid] as const] : []),
-    ]);
+    const pids = stackPids(stack);
     const phasesMs = startPhases(stack, launchedAt, readyMs);
     return { stack, timing: { readyMs, services: stack.services.length, brokerStorageFresh, phasesMs, pids } };
   };
@@ -137,19 +134,15 @@ function startPhases(stack: Stack, launchedAt: number, readyMs: number): StartTi
   };
 }
 
-/** Resident memory of each service and of the broker, in MiB. */
-export function rssMiB(stack: Stack): Record<string, number> {
-  const processes = [
-    ...stack.services.map((s) => [s.name, s.pid] as const),
+/** Each service's pid by name, and the broker's as `kafka broker`. */
+export function stackPids(stack: Stack): Record<string, number> {
+  return Object.fromEntries([
+    ...stack.services.map((service) => [service.name, service.pid] as const),
     ...(stack.kafkaPid ? [['kafka broker', stack.kafkaPid] as const] : []),
-  ];
-  return Object.fromEntries(processes.map(([name, pid]) => [name, Math.round((residentKib(pid) ?? 0) / 1024)]));
+  ]);
 }
 
-/** Writes bench/results/<kind>-<time>.json (gitignored) and says where. */
-export function saveResults(kind: string, data: Record<string, unknown>): void {
-  const out = path.join(REPO_ROOT, 'bench', 'results', `${kind}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify({ at: new Date().toISOString(), ...data }, null, 2));
-  console.log(`saved ${path.relative(REPO_ROOT, out)}`);
+/** Resident memory of each named process, in MiB (0 once it is gone). */
+export function rssMiB(pids: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, Math.round((residentKib(pid) ?? 0) / 1024)]));
 }

@@ -54,14 +54,16 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { RpcClient, createKafka } from '@mart/common/kafka';
+import { createKafka } from '@mart/common/kafka';
 import { createLogger } from '@mart/common/logger';
-import { mintToken } from '@mart/common/testing';
-import { residentKib } from '../tools/process.ts';
-import { REPO_ROOT, SERVICES, serviceDefinition, type ServiceName } from '../tools/services.ts';
+import { seedCheckout } from '../tools/checkout.seed.ts';
+import { commandLineOf } from '../tools/process.ts';
+import { saveResults } from '../tools/results.ts';
+import { withRpcClient } from '../tools/rpc.ts';
+import { REPO_ROOT, SERVICES, portsAt, type ServiceName } from '../tools/services.ts';
 import { seedCatalog } from '../tools/seed.ts';
-import { localDatabaseUrl } from '../tools/stack.ts';
-import { saveResults, startBenchStack } from './bench.stack.ts';
+import { isReady, localDatabaseUrl } from '../tools/stack.ts';
+import { rssMiB, startBenchStack } from './bench.stack.ts';
 import type { CheckoutPlan } from './checkout.driver.ts';
 import { cpuPerOp, cpuWindow, percentOfCore, type Root } from './cpu.ts';
 import { CLOCK_TICKS, CpuSampler } from './cpu.sampler.ts';
@@ -140,7 +142,7 @@ const databaseUrl = process.env.BENCH_DATABASE_URL ?? localDatabaseUrl('mart_ben
 const databaseName = decodeURIComponent(new URL(databaseUrl).pathname.slice(1));
 /** The whole stack, whatever the workloads: the idle CPU, the start time and the RSS are the whole stack's. */
 const services: ServiceName[] = SERVICES.map((service) => service.name);
-const portOf = (name: ServiceName) => serviceDefinition(name).port + settings.portOffset;
+const ports = portsAt(settings.portOffset);
 const baselinePort = 8020 + settings.portOffset;
 const TSX_LOADER = import.meta.resolve('tsx');
 const profileDir = values.profile ? path.resolve(values.profile) : undefined;
@@ -224,13 +226,7 @@ function testRunsNow(): string[] {
   const found = new Set<string>();
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid || Number(entry) === brokerPid) continue;
-    let command: string;
-    try {
-      command = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
-    } catch {
-      continue;
-    }
-    const match = /tools\/(test|chaos|stack)\.ts|\bmocha\b|bench\/\w+\.bench\.ts|kafka\.Kafka/.exec(command);
+    const match = /tools\/(test|chaos|stack)\.ts|\bmocha\b|bench\/\w+\.bench\.ts|kafka\.Kafka/.exec(commandLineOf(Number(entry)));
     if (match) found.add(match[0]);
   }
   return [...found];
@@ -326,7 +322,7 @@ const benchStack = await startBenchStack({
   name: 'bench',
   databaseUrl,
   services,
-  ports: Object.fromEntries(services.map((name) => [name, portOf(name)])),
+  ports,
   kafkaPort: 9092 + settings.portOffset,
   keepWork: values['keep-logs'],
   warmRestart: true,
@@ -366,13 +362,10 @@ const benchDatabase = new pg.Client({ connectionString: databaseUrl });
 // A broken monitoring connection must not end the run; its next query reports the failure.
 monitor.on('error', () => undefined);
 benchDatabase.on('error', () => undefined);
-const kafka = createKafka({ clientId: 'bench', brokers: stack.brokers.split(','), logger });
-const admin = kafka.admin();
-const rpc = new RpcClient({ kafka, service: 'bench', instanceId: randomUUID().slice(0, 8), timeoutMs: 60_000, logger });
+const admin = createKafka({ clientId: 'bench', brokers: stack.brokers.split(','), logger }).admin();
 let sampler: CpuSampler;
 let counter: WorkCounter;
 let stackStopped = false;
-let rpcRunning = false;
 
 try {
   await Promise.all([monitor.connect(), benchDatabase.connect(), admin.connect()]);
@@ -382,7 +375,7 @@ try {
   sampler = new CpuSampler(monitor, databaseName, ownPids);
   counter = new WorkCounter({ services: () => instances, admin, monitor, benchDatabase, database: databaseName });
 
-  // Idle: nothing of the bench talks to the stack (the rpc client is not started yet).
+  // Idle: nothing of the bench talks to the stack (its rpc client comes only for the fixtures).
   log(`idle: ${settings.idleSettleSeconds} s to settle, then ${settings.idleSeconds} s measured ...`);
   await sleep(settings.idleSettleSeconds * 1000);
   const idleLoadAverage = Math.round(os.loadavg()[0]! * 100) / 100;
@@ -403,25 +396,35 @@ try {
   );
   const rssIdle = rss();
 
-  await rpc.start();
-  rpcRunning = true;
-  log(`seeding ${settings.products} products ...`);
-  const seed = await seedCatalog(rpc, { products: settings.products, concurrency: 4, seed: 42, log: () => undefined });
-  log(`seeded in ${(seed.ms / 1000).toFixed(1)} s`);
-  // What autovacuum does after a load like this one, on any PostgreSQL that has it on (this
-  // machine's has it off): fresh statistics, and with them new plans for db-service's prepared
-  // statements, which it planned while every table was empty.
-  await benchDatabase.query('ANALYZE');
-  const productIds = (await benchDatabase.query<{ id: string }>('SELECT id FROM products WHERE active')).rows.map((row) => row.id);
+  const privateKey = fs.readFileSync(stack.keys.privateKeyFile, 'utf8');
+  // The bench's own reply consumer would poll the broker during every window: it lives only while the fixtures are made.
+  const { seed, productIds, checkout } = await withRpcClient(
+    { brokers: stack.brokers, service: 'bench', timeoutMs: 60_000 },
+    async (rpc) => {
+      log(`seeding ${settings.products} products ...`);
+      const seed = await seedCatalog(rpc, { products: settings.products, concurrency: 4, seed: 42, log: () => undefined });
+      log(`seeded in ${(seed.ms / 1000).toFixed(1)} s`);
+      // What autovacuum does after a load like this one, on any PostgreSQL that has it on (this
+      // machine's has it off): fresh statistics, and with them new plans for db-service's prepared
+      // statements, which it planned while every table was empty.
+      await benchDatabase.query('ANALYZE');
+      // W1 reads the catalog only, not the checkout's products made next.
+      const productIds = (await benchDatabase.query<{ id: string }>('SELECT id FROM products WHERE active')).rows.map((row) => row.id);
+      // W3's products have stock that never runs out: 50 of them, so no single stock row is hot.
+      const checkout = wants('W3', 'scale')
+        ? await seedCheckout(rpc, {
+            label: 'Checkout',
+            stocks: Array.from({ length: 50 }, () => 100_000_000),
+            customers: Math.max(settings.checkoutConcurrency, settings.w3Customers),
+            privateKey,
+          })
+        : undefined;
+      return { seed, productIds, checkout };
+    },
+  );
   const productUrl = stack.urls['product-service'] ?? '';
   const w1Paths = productIds.map((id) => `/products/${id}`);
   const w2Paths = wants('W2') ? await searchPaths(productUrl, seed.categoryIds) : [];
-  const privateKey = fs.readFileSync(stack.keys.privateKeyFile, 'utf8');
-  const customers = Math.max(settings.checkoutConcurrency, settings.w3Customers);
-  const checkoutSetup = wants('W3', 'scale') ? await checkoutFixture(rpc, privateKey, customers) : undefined;
-  // The bench's own consumer would poll the broker during every window: it is done once the fixtures are.
-  await rpc.stop();
-  rpcRunning = false;
 
   const baselineUrl = `http://127.0.0.1:${baselinePort}`;
   const rateShape = { rate: settings.rate, connections: settings.rateConnections };
@@ -510,8 +513,8 @@ try {
     plan: {
       orderUrl,
       paymentUrl: stack.urls['payment-service']!,
-      tokens: checkoutSetup!.tokens.slice(0, Math.max(1, Math.round(customersInLoop / share))),
-      productIds: checkoutSetup!.productIds,
+      tokens: checkout!.customers.slice(0, Math.max(1, Math.round(customersInLoop / share))).map((customer) => customer.token),
+      productIds: checkout!.products.map((product) => product.id),
       mode,
       rate: settings.checkoutRate / share,
       concurrency: Math.max(1, Math.round(customersInLoop / share)),
@@ -567,7 +570,7 @@ try {
 
   if (wants('scale')) {
     log('starting a second db-service, product-service and order-service ...');
-    const second = (name: ServiceName) => portOf(name) + settings.secondInstanceOffset;
+    const second = (name: ServiceName) => ports[name] + settings.secondInstanceOffset;
     for (const name of ['db-service', 'product-service', 'order-service'] as const) {
       const instance = await stack.addInstance(name, second(name));
       instances.push({ name: `${name} #2`, pid: instance.pid, url: instance.url });
@@ -726,7 +729,6 @@ try {
   if (values.check && checks.some((check) => !check.pass)) process.exitCode = 1;
 } finally {
   await stopBaseline();
-  if (rpcRunning) await rpc.stop().catch(() => undefined);
   if (!stackStopped) await admin.disconnect().catch(() => undefined);
   await benchStack.stop();
   await Promise.all([monitor.end().catch(() => undefined), benchDatabase.end().catch(() => undefined)]);
@@ -735,12 +737,7 @@ try {
 
 /** Resident memory of every service instance, the broker and the baseline app, in MiB. */
 function rss(): Record<string, number> {
-  const processes = [
-    ...instances.map(({ name, pid }) => ({ name, pid })),
-    ...(brokerPid ? [{ name: 'kafka broker', pid: brokerPid }] : []),
-    ...(baseline?.pid ? [{ name: 'B1 baseline app', pid: baseline.pid }] : []),
-  ];
-  return Object.fromEntries(processes.map(({ name, pid }) => [name, Math.round((residentKib(pid) ?? 0) / 1024)]));
+  return rssMiB(Object.fromEntries(roots().flatMap(({ name, pid, role }) => (role === 'bench' ? [] : [[name, pid]]))));
 }
 
 /** `<pid>.cpuprofile` → `<service>.<pid>.cpuprofile`, for the processes of this run we know. */
@@ -811,49 +808,8 @@ async function launchBaseline(): Promise<ChildProcess> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the baseline app exited (${child.exitCode})`);
-    const ready = await fetch(`http://127.0.0.1:${baselinePort}/ready`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ready) return child;
+    if (await isReady(`http://127.0.0.1:${baselinePort}`)) return child;
     if (Date.now() > deadline) throw new Error('the baseline app did not answer within 30 s');
     await sleep(200);
   }
-}
-
-/** W3's fixture: products with stock that never runs out, and customers with access tokens. */
-async function checkoutFixture(
-  client: RpcClient,
-  privateKey: string,
-  customers: number,
-): Promise<{ productIds: string[]; tokens: string[] }> {
-  const brand = await client.call('brand.create', { id: randomUUID(), name: 'Checkout bench brand' });
-  const category = await client.call('category.create', { id: randomUUID(), name: 'Checkout bench category' });
-  const productIds = await Promise.all(
-    Array.from({ length: 50 }, async (_, n) => {
-      const product = await client.call('product.create', {
-        id: randomUUID(),
-        sku: `CHECKOUT-${n}`,
-        name: `Checkout bench item ${n}`,
-        description: '',
-        priceCents: 1999,
-        currency: 'USD',
-        brandId: brand.id,
-        categoryId: category.id,
-        active: true,
-      });
-      await client.call('inventory.set', { productId: product.id, onHand: 100_000_000, actorId: '' });
-      return product.id;
-    }),
-  );
-  const tokens = await Promise.all(
-    Array.from({ length: customers }, async (_, n) => {
-      const id = randomUUID();
-      const email = `checkout-${n}@bench.mart`;
-      // customer.register wants a bcrypt hash; nobody logs in with this one.
-      await client.call('customer.register', { id, email, name: `Bench ${n}`, passwordHash: `$2b$10$${'a'.repeat(53)}` });
-      return mintToken(privateKey, { kind: 'customer', sub: id, email });
-    }),
-  );
-  return { productIds, tokens };
 }

@@ -13,13 +13,14 @@
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { RpcClient, createKafka } from '@mart/common/kafka';
 import { createLogger } from '@mart/common/logger';
 import { mart } from '@mart/proto';
 import { Prisma, createDatabase } from '../db-service/src/database.ts';
-import { productSearchQuery } from '../db-service/src/handlers/product.handlers.ts';
+import { productSearchQuery } from '../db-service/src/handlers/product.search.ts';
+import { saveResults } from '../tools/results.ts';
+import { withRpcClient } from '../tools/rpc.ts';
 import { seedCatalog } from '../tools/seed.ts';
-import { saveResults, startBenchStack } from './bench.stack.ts';
+import { startBenchStack } from './bench.stack.ts';
 import { timeSequential, type LatencySummary } from './stats.ts';
 
 const { values } = parseArgs({
@@ -37,7 +38,6 @@ const requests = Number(values.requests);
 const warmup = Number(values.warmup);
 const portBase = Number(values['port-base']);
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/mart_bench_catalog';
-const logger = createLogger('bench', 'warn');
 
 const { stack, stop } = await startBenchStack({
   name: 'catalog',
@@ -47,18 +47,14 @@ const { stack, stop } = await startBenchStack({
   kafkaPort: portBase + 1192,
   allowExternalKafka: true,
 });
-const rpc = new RpcClient({
-  kafka: createKafka({ clientId: 'bench-catalog', brokers: stack.brokers.split(','), logger }),
-  service: 'bench-catalog',
-  instanceId: String(process.pid),
-  timeoutMs: 60_000,
-  logger,
-});
 const { prisma } = createDatabase(databaseUrl, 2);
 
 try {
-  await rpc.start();
-  const seed = await seedCatalog(rpc, { products, concurrency: 4, seed: 42, log: (line) => console.log(`seed: ${line}`) });
+  // An import batch of a large catalog can take longer than the usual 10 s.
+  const rpcSetup = { brokers: stack.brokers, service: 'bench-catalog', timeoutMs: 60_000, logger: createLogger('bench', 'warn') };
+  const seed = await withRpcClient(rpcSetup, (rpc) =>
+    seedCatalog(rpc, { products, concurrency: 4, seed: 42, log: (line) => console.log(`seed: ${line}`) }),
+  );
   const categoryId = seed.categoryIds.get(values.category);
   if (!categoryId) throw new Error(`no category named "${values.category}" in the seed`);
 
@@ -124,7 +120,6 @@ try {
   saveResults('catalog', { products, requests, warmup, q: values.q, category: values.category, seedMs: seed.ms, results, plan });
   if (indexes.length === 0) process.exitCode = 1;
 } finally {
-  await rpc.stop();
   await prisma.$disconnect();
   await stop();
 }

@@ -18,8 +18,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { hashPassword } from '@mart/common/credentials';
-import { REPO_ROOT } from '../tools/services.ts';
-import { saveResults, startBenchStack } from './bench.stack.ts';
+import { saveResults } from '../tools/results.ts';
+import { REPO_ROOT, portsAt } from '../tools/services.ts';
+import { startBenchStack } from './bench.stack.ts';
 
 const { values } = parseArgs({
   options: {
@@ -80,7 +81,7 @@ const { stack, stop } = await startBenchStack({
   name: 'login',
   databaseUrl,
   services: ['db-service', 'auth-service', 'customer-service'],
-  ports: { 'db-service': 8011 + portOffset, 'auth-service': 8001 + portOffset, 'customer-service': 8003 + portOffset },
+  ports: portsAt(portOffset),
   kafkaPort,
   allowExternalKafka: true,
   // The per-account limit counts logins in flight, so with more connections than it allows this

@@ -14,12 +14,12 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { RpcClient, createKafka } from '@mart/common/kafka';
-import { createLogger } from '@mart/common/logger';
-import { mintToken } from '@mart/common/testing';
-import { serviceDefinition } from '../tools/services.ts';
+import { seedCheckout } from '../tools/checkout.seed.ts';
+import { saveResults } from '../tools/results.ts';
+import { withRpcClient } from '../tools/rpc.ts';
+import { portsAt } from '../tools/services.ts';
 import { localDatabaseUrl } from '../tools/stack.ts';
-import { rssMiB, saveResults, startBenchStack } from './bench.stack.ts';
+import { rssMiB, stackPids, startBenchStack } from './bench.stack.ts';
 import { timeSequential, type LatencySummary } from './stats.ts';
 
 const { values } = parseArgs({
@@ -34,27 +34,28 @@ const warmup = Number(values.warmup);
 const offset = Number(values['port-offset']);
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? localDatabaseUrl('mart_bench');
 const services = ['db-service', 'inventory-service', 'order-service'] as const;
-const logger = createLogger('bench', 'silent');
 
 const { stack, stop } = await startBenchStack({
   name: 'orders',
   databaseUrl,
   services,
-  ports: Object.fromEntries(services.map((name) => [name, serviceDefinition(name).port + offset])),
+  ports: portsAt(offset),
   kafkaPort: 9092 + offset,
-});
-const rpc = new RpcClient({
-  kafka: createKafka({ clientId: 'bench-orders', brokers: stack.brokers.split(','), logger }),
-  service: 'bench-orders',
-  instanceId: randomUUID().slice(0, 8),
-  timeoutMs: 10_000,
-  logger,
 });
 
 try {
-  await rpc.start();
   const orderUrl = stack.urls['order-service']!;
-  const { token, productIds } = await catalogAndCustomer(rpc, fs.readFileSync(stack.keys.privateKeyFile, 'utf8'));
+  // Three products with stock enough for every order, and a customer to buy them.
+  const shop = await withRpcClient({ brokers: stack.brokers, service: 'bench-orders' }, (rpc) =>
+    seedCheckout(rpc, {
+      label: 'Bench',
+      stocks: [1_000_000, 1_000_000, 1_000_000],
+      customers: 1,
+      privateKey: fs.readFileSync(stack.keys.privateKeyFile, 'utf8'),
+    }),
+  );
+  const token = shop.customers[0]!.token;
+  const productIds = shop.products.map((product) => product.id);
   const shippingAddress = { line1: '1 Bench St', city: 'Springfield', postalCode: '12345', country: 'US' };
   const placeOrder = (lines: number) => async () => {
     const response = await fetch(`${orderUrl}/orders`, {
@@ -70,7 +71,7 @@ try {
   results['POST /orders, 1 line'] = await timeSequential(requests, warmup, placeOrder(1));
   results['POST /orders, 3 lines'] = await timeSequential(requests, warmup, placeOrder(3));
 
-  const rss = rssMiB(stack);
+  const rss = rssMiB(stackPids(stack));
   console.log(`\nMart order placement, ${requests} sequential requests after ${warmup} warm-up, ${os.cpus().length} cores\n`);
   console.table(
     Object.fromEntries(
@@ -84,37 +85,5 @@ try {
 
   saveResults('orders', { requests, warmup, rssMiB: rss, results });
 } finally {
-  await rpc.stop();
   await stop();
-}
-
-/** Three products with stock enough for every order, and a customer token to buy them with. */
-async function catalogAndCustomer(client: RpcClient, privateKey: string): Promise<{ token: string; productIds: string[] }> {
-  const brand = await client.call('brand.create', { id: randomUUID(), name: 'Bench brand' });
-  const category = await client.call('category.create', { id: randomUUID(), name: 'Bench category' });
-  const productIds: string[] = [];
-  for (const n of [1, 2, 3]) {
-    const product = await client.call('product.create', {
-      id: randomUUID(),
-      sku: `BENCH-${n}`,
-      name: `Bench item ${n}`,
-      description: '',
-      priceCents: 999 * n,
-      currency: 'USD',
-      brandId: brand.id,
-      categoryId: category.id,
-      active: true,
-    });
-    await client.call('inventory.set', { productId: product.id, onHand: 1_000_000, actorId: '' });
-    productIds.push(product.id);
-  }
-  const customerId = randomUUID();
-  // customer.register wants a bcrypt hash; nobody logs in with this one.
-  await client.call('customer.register', {
-    id: customerId,
-    email: 'bench@mart.local',
-    name: 'Bench',
-    passwordHash: `$2b$10$${'a'.repeat(53)}`,
-  });
-  return { token: mintToken(privateKey, { kind: 'customer', sub: customerId, email: 'bench@mart.local' }), productIds };
 }
