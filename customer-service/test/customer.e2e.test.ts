@@ -1,34 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
-import { adminCredentials, api, requiredEnv, serviceUrl } from '@mart/common/testing';
+import { adminCredentials, api, serviceUrl, testKafka, waitForMessage } from '@mart/common/testing';
 import { headers, mart, topics } from '@mart/proto';
-
-/** Reads `topic` from the beginning until a message matches, or fails after `timeoutMs`. */
-async function waitForEvent(topic: string, matches: (message: KafkaMessage) => boolean, timeoutMs = 10_000): Promise<KafkaMessage> {
-  const kafka = new Kafka({
-    clientId: `e2e-${randomUUID()}`,
-    brokers: requiredEnv('KAFKA_BROKERS').split(','),
-    logLevel: logLevel.NOTHING,
-  });
-  const consumer = kafka.consumer({ groupId: `e2e-reader-${randomUUID()}`, maxWaitTimeInMs: 100 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  try {
-    return await new Promise<KafkaMessage>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching message on ${topic} within ${timeoutMs} ms`)), timeoutMs);
-      void consumer.run({
-        eachMessage: async ({ message }) => {
-          if (!matches(message)) return;
-          clearTimeout(timer);
-          resolve(message);
-        },
-      });
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-}
 
 // Drives customer-service (with auth-service for real tokens) over HTTP.
 describe('/customers end to end', () => {
@@ -72,7 +45,7 @@ describe('/customers end to end', () => {
     expect(created.body).to.have.all.keys('id', 'email', 'name', 'phone', 'createdAt', 'updatedAt');
     expect(JSON.stringify(created.body)).not.to.match(/correct horse|\$2[aby]\$/);
 
-    const event = await waitForEvent(topics.customerEvents, (m) => m.key?.toString() === created.body.id);
+    const event = await waitForMessage(testKafka(), topics.customerEvents, (m) => m.key?.toString() === created.body.id);
     expect(event.headers?.[headers.type]?.toString()).to.equal('customer.registered');
     const payload = mart.customer.CustomerRegistered.decode(event.value!);
     expect(payload.customer).to.include({ id: created.body.id, email: `grace-${run}@example.com`, name: 'Grace' });

@@ -4,12 +4,11 @@ import { loadConfig } from '@mart/common/config';
 import { UnavailableError, ValidationError } from '@mart/common/errors';
 import { EventConsumer, RpcClient, commandIdFor, createKafka } from '@mart/common/kafka';
 import { createLogger } from '@mart/common/logger';
-import { eventually, requiredEnv } from '@mart/common/testing';
+import { eventually, header, requiredEnv, testKafka, waitForMessage } from '@mart/common/testing';
 import { headers, mart, topics } from '@mart/proto';
 import { dbServiceConfigSchema } from '../src/config.ts';
 import { createDatabase } from '../src/database.ts';
 import { startDbService, type RunningDbService } from '../src/db.service.ts';
-import { header, testKafka, waitForMessage } from './kafka.helpers.ts';
 
 const logger = createLogger('test', 'silent');
 

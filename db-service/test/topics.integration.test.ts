@@ -2,9 +2,9 @@
 // tailed back decoded from protobuf to JSON, with its headers.
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
+import { testKafka } from '@mart/common/testing';
 import { events, headers } from '@mart/proto';
 import { listTopics, tailTopic, type DecodedMessage } from '../../tools/topics.ts';
-import { testKafka } from './kafka.helpers.ts';
 
 describe('topics CLI against a broker', () => {
   const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);

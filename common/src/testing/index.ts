@@ -183,3 +183,4 @@ export async function eventually<T>(
 }
 
 export * from './rpc.fake.ts';
+export * from './kafka.ts';

@@ -3,7 +3,7 @@
 // check, and real principals (tokens auth-service issued) to send them as.
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { adminCredentials, api, serviceUrl } from '@mart/common/testing';
+import { adminCredentials, api, eventually, serviceUrl } from '@mart/common/testing';
 import { SERVICES } from '../../services.ts';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -207,12 +207,14 @@ export async function expectEveryServiceUp(): Promise<void> {
     const health = await send(serviceUrl(service), 'get', '/health');
     expect(health.status, `${service} /health: ${health.text}`).to.equal(200);
     // Readiness pings db-service with a short timeout: a busy moment may fail one probe, not several.
-    const deadline = Date.now() + 15_000;
-    let ready = await send(serviceUrl(service), 'get', '/ready');
-    while (ready.status !== 200 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      ready = await send(serviceUrl(service), 'get', '/ready');
-    }
-    expect(ready.status, `${service} /ready: ${ready.text}`).to.equal(200);
+    await eventually(
+      async () => {
+        const ready = await send(serviceUrl(service), 'get', '/ready');
+        expect(ready.status, `${service} /ready: ${ready.text}`).to.equal(200);
+        return true;
+      },
+      `${service} to be ready`,
+      { intervalMs: 250 },
+    );
   }
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
-import { requiredEnv } from '@mart/common/testing';
+import { requiredEnv } from './index.ts';
 
+/** A Kafka client on the broker under test (KAFKA_BROKERS). */
 export function testKafka(): Kafka {
   return new Kafka({
     clientId: `test-${randomUUID().slice(0, 8)}`,
