@@ -115,9 +115,7 @@ export interface ChaosReport {
   violations: string[];
 }
 
-// ---------------------------------------------------------------------------------------------
-// Private PostgreSQL: the machine's shared one must never be stopped.
-
+/** A PostgreSQL cluster of the suite's own, to stop and start as a fault: the machine's shared one must never be stopped. */
 interface PrivatePostgres {
   url: string;
   stop(): Promise<void>;
@@ -185,9 +183,6 @@ async function runQuietly(file: string, args: string[], cwd: string): Promise<vo
   if (code !== 0) throw new Error(`${file} ${args.join(' ')} exited with ${code}:\n${output}`);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Load: customers checking out, and a ledger of every answer they got.
-
 /** What the client knows about one Idempotency-Key: every answer, and the order a 201 named. */
 interface KeyRecord {
   customerId: string;
@@ -195,6 +190,7 @@ interface KeyRecord {
   orderId?: string;
 }
 
+/** Every answer the customers got while they checked out, and the violations seen as they came. */
 class Ledger {
   readonly keys = new Map<string, KeyRecord>();
   readonly http: Record<string, Record<string, number>> = {};
@@ -305,9 +301,6 @@ async function checkoutLoop(
     }
   }
 }
-
-// ---------------------------------------------------------------------------------------------
-// The run
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log ?? ((line: string) => console.log(line));
