@@ -3,8 +3,7 @@ import request from 'supertest';
 import { ConfigError, loadConfig } from '@mart/common/config';
 import { verifyPassword } from '@mart/common/credentials';
 import { ConflictError } from '@mart/common/errors';
-import type { RpcClient } from '@mart/common/kafka';
-import { generateTestKeys, mintToken, routeTestApp } from '@mart/common/testing';
+import { fakeRpc, generateTestKeys, mintToken, routeTestApp } from '@mart/common/testing';
 import { mart } from '@mart/proto';
 import { developmentAdmin, userConfigSchema } from '../src/config.ts';
 import { userRoutes } from '../src/user.routes.ts';
@@ -14,7 +13,6 @@ const { ADMIN, STAFF } = { ADMIN: mart.user.StaffRole.STAFF_ROLE_ADMIN, STAFF: m
 
 describe('user routes (fake rpc)', () => {
   const keys = generateTestKeys();
-  const calls: { name: string; request: Record<string, unknown> }[] = [];
   const stored = {
     id: 'u1',
     email: 'sam@mart.test',
@@ -23,17 +21,14 @@ describe('user routes (fake rpc)', () => {
     createdAt: '2026-01-01T00:00:00.000Z',
     updatedAt: '2026-01-01T00:00:00.000Z',
   };
-  let failWith: Error | undefined;
-  const rpc = {
-    call: async (name: string, req: Record<string, unknown>) => {
-      calls.push({ name, request: req });
-      if (failWith) throw failWith;
-      if (name === 'user.list') return { items: [stored], page: { page: 1, pageSize: 20, total: 1 } };
-      // What db-service stores: the request's fields minus the hash, which a User reply has no field for.
-      const { passwordHash: _, ...fields } = req;
-      return { ...stored, ...Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) };
-    },
-  } as unknown as RpcClient;
+  // What db-service stores: the request's fields minus the hash, which a User reply has no field for.
+  const storing = ({ passwordHash: _, ...fields }: { passwordHash?: string | null }) => ({ ...stored, ...fields });
+  const rpc = fakeRpc({
+    'user.create': storing,
+    'user.update': storing,
+    'user.list': () => ({ items: [stored], page: { page: 1, pageSize: 20, total: 1 } }),
+  });
+  const { calls } = rpc;
   const app = routeTestApp(userRoutes({ rpc }, { bcryptCost: 4 }), keys.publicKey);
   const admin = `Bearer ${mintToken(keys.privateKey, { kind: 'user', role: 'admin' })}`;
   const staff = `Bearer ${mintToken(keys.privateKey, { kind: 'user', role: 'staff' })}`;
@@ -41,7 +36,7 @@ describe('user routes (fake rpc)', () => {
 
   beforeEach(() => {
     calls.length = 0;
-    failWith = undefined;
+    rpc.failWith = undefined;
   });
 
   it('creates a user with a bcrypt hash of the password, and replies without it', async () => {
@@ -50,21 +45,23 @@ describe('user routes (fake rpc)', () => {
       .set('authorization', admin)
       .send({ email: ' Sam@Mart.TEST ', name: 'Sam', password: 'long enough', role: 'admin' });
     expect(res.status).to.equal(201);
-    const sent = calls[0]!.request;
+    expect(calls.map((call) => call.name)).to.deep.equal(['user.create']);
+    const [sent] = rpc.sent('user.create');
     expect(sent).to.include({ email: 'sam@mart.test', name: 'Sam', role: ADMIN });
-    expect(sent.id).to.match(/^[0-9a-f-]{36}$/);
-    expect(sent.passwordHash).to.match(/^\$2b\$04\$/);
-    expect(await verifyPassword('long enough', sent.passwordHash as string)).to.equal(true);
-    expect(res.body).to.deep.equal({ ...stored, id: sent.id, email: 'sam@mart.test', role: 'admin' });
+    expect(sent?.id).to.match(/^[0-9a-f-]{36}$/);
+    expect(sent?.passwordHash).to.match(/^\$2b\$04\$/);
+    expect(await verifyPassword('long enough', sent?.passwordHash ?? '')).to.equal(true);
+    expect(res.body).to.deep.equal({ ...stored, id: sent?.id, email: 'sam@mart.test', role: 'admin' });
     expect(JSON.stringify(res.body)).not.to.match(/long enough|\$2b\$/);
   });
 
   it('hashes a new password on update, and sends only what changed', async () => {
     await request(app).patch(`/users/${id}`).set('authorization', admin).send({ password: 'another long one' });
-    expect(calls[0]!.request.passwordHash).to.match(/^\$2b\$/);
-    expect(calls[0]!.request).to.include({ id, name: undefined, role: undefined });
+    const [passwordChange] = rpc.sent('user.update');
+    expect(passwordChange?.passwordHash).to.match(/^\$2b\$/);
+    expect(passwordChange).to.include({ id, name: undefined, role: undefined });
     await request(app).patch(`/users/${id}`).set('authorization', admin).send({ role: 'staff' });
-    expect(calls[1]!.request).to.include({ role: STAFF, passwordHash: undefined });
+    expect(rpc.sent('user.update')[1]).to.include({ role: STAFF, passwordHash: undefined });
   });
 
   it('rejects bad bodies with 400 naming each field, before any command', async () => {
@@ -86,7 +83,7 @@ describe('user routes (fake rpc)', () => {
   });
 
   it('passes the last-admin conflict through as 409', async () => {
-    failWith = new ConflictError('The last admin cannot be demoted', [{ path: 'role', message: 'is the last admin' }]);
+    rpc.failWith = new ConflictError('The last admin cannot be demoted', [{ path: 'role', message: 'is the last admin' }]);
     const res = await request(app).patch(`/users/${id}`).set('authorization', admin).send({ role: 'staff' });
     expect(res.status).to.equal(409);
     expect(res.body.error).to.include({ code: 'conflict', message: 'The last admin cannot be demoted' });
@@ -128,21 +125,16 @@ describe('user-service configuration and first admin', () => {
   });
 
   it('bootstraps the admin with a hash, never the password', async () => {
-    const sent: Record<string, unknown>[] = [];
-    const rpc = {
-      call: async (_name: string, req: Record<string, unknown>) => {
-        sent.push(req);
-        return { created: true };
-      },
-    } as unknown as RpcClient;
+    const rpc = fakeRpc({ 'user.ensure-admin': () => ({ created: true }) });
     const created = await userService(rpc, { bcryptCost: 4 }).ensureAdmin({
       email: 'a@mart.local',
       password: 'first admin pw',
       name: 'Admin',
     });
     expect(created).to.equal(true);
-    expect(sent[0]).to.include({ email: 'a@mart.local', name: 'Admin' });
-    expect(await verifyPassword('first admin pw', sent[0]!.passwordHash as string)).to.equal(true);
-    expect(JSON.stringify(sent[0])).not.to.include('first admin pw');
+    const [sent] = rpc.sent('user.ensure-admin');
+    expect(sent).to.include({ email: 'a@mart.local', name: 'Admin' });
+    expect(await verifyPassword('first admin pw', sent?.passwordHash ?? '')).to.equal(true);
+    expect(JSON.stringify(sent)).not.to.include('first admin pw');
   });
 });
