@@ -4,7 +4,8 @@ import { UnauthorizedError } from '@mart/common/errors';
 import type { Principal, PrincipalKind } from '@mart/common/http';
 import type { RpcCaller } from '@mart/common/kafka';
 import type { Logger } from '@mart/common/logger';
-import { mart } from '@mart/proto';
+import type { mart } from '@mart/proto';
+import { principalKind } from '@mart/proto/enums';
 import type { LoginLimiter } from './auth.limiter.ts';
 import type { LoginBody, TokenPair } from './auth.schemas.ts';
 import { refreshTokenHash, type TokenIssuer } from './auth.tokens.ts';
@@ -18,11 +19,6 @@ export interface AuthDependencies {
   logger: Logger;
 }
 
-const wireKinds: Record<PrincipalKind, mart.auth.PrincipalKind> = {
-  customer: mart.auth.PrincipalKind.PRINCIPAL_KIND_CUSTOMER,
-  user: mart.auth.PrincipalKind.PRINCIPAL_KIND_USER,
-};
-
 // One message for every way a login can fail, so the reply never tells which part was wrong.
 const invalidCredentials = () => new UnauthorizedError('Invalid email or password');
 const invalidRefreshToken = () => new UnauthorizedError('Invalid refresh token');
@@ -34,13 +30,13 @@ function principalOf(kind: PrincipalKind, sub: string, email: string, role: stri
 }
 
 function kindOf(kind: mart.auth.PrincipalKind): PrincipalKind {
-  return kind === mart.auth.PrincipalKind.PRINCIPAL_KIND_CUSTOMER ? 'customer' : 'user';
+  return principalKind.lower.fromWireOrThrow(kind);
 }
 
 /** Login, refresh and logout: bcrypt and token signing here, credentials and token hashes in db-service. */
 export function authService({ rpc, tokens, limiter, dummyHash, logger }: AuthDependencies) {
   async function authenticate(kind: PrincipalKind, { email, password }: LoginBody, requestId: string): Promise<Principal | undefined> {
-    const credentials = await rpc.call('auth.get-credentials', { kind: wireKinds[kind], email }, { requestId });
+    const credentials = await rpc.call('auth.get-credentials', { kind: principalKind.lower.toWire(kind), email }, { requestId });
     // An unknown email costs a bcrypt comparison too, so the response time does not tell whether it is registered.
     const matches = await verifyPassword(password, credentials.found ? credentials.passwordHash : dummyHash);
     if (!credentials.found || !matches) return undefined;
@@ -55,7 +51,7 @@ export function authService({ rpc, tokens, limiter, dummyHash, logger }: AuthDep
         id: refresh.id,
         familyId: randomUUID(),
         principalId: principal.sub,
-        kind: wireKinds[principal.kind],
+        kind: principalKind.lower.toWire(principal.kind),
         tokenHash: refresh.hash,
         expiresAt: refresh.expiresAt,
       },

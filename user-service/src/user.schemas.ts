@@ -1,7 +1,8 @@
 import { userFields } from '@mart/common/domain/user';
 import { idParams, pageOf, pageQuery, uuidSchema, z } from '@mart/common/zod';
+import { staffRole } from '@mart/proto/enums';
 
-export const roleSchema = z.enum(['admin', 'staff']).openapi('StaffRole');
+export const roleSchema = z.enum(staffRole.lower.names).openapi('StaffRole');
 
 // No schema here has a password hash: a reply cannot carry one.
 export const userSchema = z

@@ -2,20 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { hashPassword } from '@mart/common/credentials';
 import { pagedReply } from '@mart/common/http';
 import type { RpcCaller } from '@mart/common/kafka';
-import { mart, type CommandReply } from '@mart/proto';
-import type { CreateUserBody, ListUsersQuery, Role, UpdateUserBody, UserDto } from './user.schemas.ts';
-
-const wireRoles: Record<Role, mart.user.StaffRole> = {
-  admin: mart.user.StaffRole.STAFF_ROLE_ADMIN,
-  staff: mart.user.StaffRole.STAFF_ROLE_STAFF,
-};
+import type { CommandReply } from '@mart/proto';
+import { staffRole } from '@mart/proto/enums';
+import type { CreateUserBody, ListUsersQuery, UpdateUserBody, UserDto } from './user.schemas.ts';
 
 export function toUserDto(user: CommandReply<'user.get'>): UserDto {
   return {
     id: user.id,
     email: user.email,
     name: user.name,
-    role: user.role === mart.user.StaffRole.STAFF_ROLE_ADMIN ? 'admin' : 'staff',
+    role: staffRole.lower.fromWireOrThrow(user.role),
     createdAt: user.createdAt,
     updatedAt: user.updatedAt,
   };
@@ -28,7 +24,7 @@ export function userService(rpc: RpcCaller, options: { bcryptCost: number }) {
       const passwordHash = await hashPassword(body.password, options.bcryptCost);
       const user = await rpc.call(
         'user.create',
-        { id: randomUUID(), email: body.email, name: body.name, passwordHash, role: wireRoles[body.role] },
+        { id: randomUUID(), email: body.email, name: body.name, passwordHash, role: staffRole.lower.toWire(body.role) },
         { requestId },
       );
       return toUserDto(user);
@@ -36,7 +32,7 @@ export function userService(rpc: RpcCaller, options: { bcryptCost: number }) {
 
     async update(id: string, body: UpdateUserBody, requestId: string): Promise<UserDto> {
       const passwordHash = body.password === undefined ? undefined : await hashPassword(body.password, options.bcryptCost);
-      const role = body.role === undefined ? undefined : wireRoles[body.role];
+      const role = body.role === undefined ? undefined : staffRole.lower.toWire(body.role);
       return toUserDto(await rpc.call('user.update', { id, name: body.name, role, passwordHash }, { requestId }));
     },
 

@@ -1,6 +1,7 @@
 import { email as accountEmail } from '@mart/common/domain/account';
 import { UnauthorizedError, ValidationError } from '@mart/common/errors';
-import { mart } from '@mart/proto';
+import type { mart } from '@mart/proto';
+import { principalKind } from '@mart/proto/enums';
 import type { PrincipalKind, StaffRole } from '../generated/prisma/client.ts';
 import type { Db } from '../database.ts';
 import { validFields, type Handlers } from '../handler.ts';
@@ -30,19 +31,10 @@ async function revokeFamily(db: Db, familyId: string, now: Date): Promise<void> 
   await db.refreshToken.updateMany({ where: { familyId, revokedAt: null }, data: { revokedAt: now } });
 }
 
-function principalKind(kind: mart.auth.PrincipalKind): PrincipalKind {
-  switch (kind) {
-    case mart.auth.PrincipalKind.PRINCIPAL_KIND_CUSTOMER:
-      return 'CUSTOMER';
-    case mart.auth.PrincipalKind.PRINCIPAL_KIND_USER:
-      return 'USER';
-    case mart.auth.PrincipalKind.PRINCIPAL_KIND_UNSPECIFIED:
-      throw new ValidationError([{ path: 'kind', message: 'must be customer or user' }]);
-  }
-}
-
-function wireKind(kind: PrincipalKind): mart.auth.PrincipalKind {
-  return kind === 'CUSTOMER' ? mart.auth.PrincipalKind.PRINCIPAL_KIND_CUSTOMER : mart.auth.PrincipalKind.PRINCIPAL_KIND_USER;
+function checkedKind(kind: mart.auth.PrincipalKind): PrincipalKind {
+  const found = principalKind.fromWire(kind);
+  if (!found) throw new ValidationError([{ path: 'kind', message: 'must be customer or user' }]);
+  return found;
 }
 
 function tokenHash(value: string, path: string): string {
@@ -73,7 +65,7 @@ export const authHandlers: Handlers = {
     // Emails are stored as the account rule gives them (trimmed, lower-cased), so lookups are case-insensitive.
     const { email = '' } = validFields({ email: accountEmail }, input);
     const select = { id: true, email: true, passwordHash: true } as const;
-    if (principalKind(input.kind) === 'CUSTOMER') {
+    if (checkedKind(input.kind) === 'CUSTOMER') {
       const customer = await db.customer.findUnique({ where: { email }, select });
       return customer
         ? { found: true, principalId: customer.id, email: customer.email, passwordHash: customer.passwordHash }
@@ -90,7 +82,7 @@ export const authHandlers: Handlers = {
         id: input.id,
         familyId: input.familyId,
         principalId: input.principalId,
-        principalKind: principalKind(input.kind),
+        principalKind: checkedKind(input.kind),
         tokenHash: tokenHash(input.tokenHash, 'tokenHash'),
         expiresAt: futureDate(input.expiresAt, 'expiresAt', now),
       },
@@ -103,7 +95,7 @@ export const authHandlers: Handlers = {
     if (!token || token.revokedAt) throw invalidRefreshToken();
     if (token.rotatedAt) {
       await revokeFamily(db, token.familyId, now);
-      return { principalId: token.principalId, kind: wireKind(token.principalKind), reuseDetected: true };
+      return { principalId: token.principalId, kind: principalKind.toWire(token.principalKind), reuseDetected: true };
     }
     if (token.expiresAt <= now) throw invalidRefreshToken();
     const principal = await currentPrincipal(db, token.principalKind, token.principalId);
@@ -117,7 +109,7 @@ export const authHandlers: Handlers = {
     });
     if (claimed.count === 0) {
       await revokeFamily(db, token.familyId, now);
-      return { principalId: token.principalId, kind: wireKind(token.principalKind), reuseDetected: true };
+      return { principalId: token.principalId, kind: principalKind.toWire(token.principalKind), reuseDetected: true };
     }
     await db.refreshToken.create({
       data: {
@@ -129,7 +121,12 @@ export const authHandlers: Handlers = {
         expiresAt: futureDate(input.newExpiresAt, 'newExpiresAt', now),
       },
     });
-    return { principalId: token.principalId, kind: wireKind(token.principalKind), email: principal.email, role: principal.role };
+    return {
+      principalId: token.principalId,
+      kind: principalKind.toWire(token.principalKind),
+      email: principal.email,
+      role: principal.role,
+    };
   },
 
   // Logout ends the whole session (the token's family); an unknown token is already logged out.

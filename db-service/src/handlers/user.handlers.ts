@@ -1,6 +1,7 @@
 import { userFields } from '@mart/common/domain/user';
 import { ConflictError, NotFoundError, ValidationError } from '@mart/common/errors';
-import { mart } from '@mart/proto';
+import type { mart } from '@mart/proto';
+import { staffRole } from '@mart/proto/enums';
 import type { Prisma, StaffRole, StaffUser } from '../generated/prisma/client.ts';
 import type { Db } from '../database.ts';
 import { rethrowNotFound, uniqueViolation } from '../database.errors.ts';
@@ -13,21 +14,16 @@ function toUser(row: StaffUser): mart.user.User.$Properties {
     id: row.id,
     email: row.email,
     name: row.name,
-    role: row.role === 'ADMIN' ? mart.user.StaffRole.STAFF_ROLE_ADMIN : mart.user.StaffRole.STAFF_ROLE_STAFF,
+    role: staffRole.toWire(row.role),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
 }
 
-function staffRole(role: mart.user.StaffRole): StaffRole {
-  switch (role) {
-    case mart.user.StaffRole.STAFF_ROLE_ADMIN:
-      return 'ADMIN';
-    case mart.user.StaffRole.STAFF_ROLE_STAFF:
-      return 'STAFF';
-    case mart.user.StaffRole.STAFF_ROLE_UNSPECIFIED:
-      throw new ValidationError([{ path: 'role', message: 'must be admin or staff' }]);
-  }
+function checkedRole(role: mart.user.StaffRole): StaffRole {
+  const found = staffRole.fromWire(role);
+  if (!found) throw new ValidationError([{ path: 'role', message: 'must be admin or staff' }]);
+  return found;
 }
 
 function duplicateEmail(error: unknown): never {
@@ -60,7 +56,7 @@ async function refuseToRemoveLastAdmin(db: Db, id: string, change: 'deleted' | '
 export const userHandlers: Handlers = {
   'user.create': async (input, { db }) => {
     const { email = '', name = '' } = validFields(userFields, input);
-    const data = { id: input.id, email, name, passwordHash: bcryptHash(input.passwordHash), role: staffRole(input.role) };
+    const data = { id: input.id, email, name, passwordHash: bcryptHash(input.passwordHash), role: checkedRole(input.role) };
     return toUser(await db.staffUser.create({ data }).catch(duplicateEmail));
   },
 
@@ -70,7 +66,7 @@ export const userHandlers: Handlers = {
     if (name !== undefined) data.name = name;
     if (input.passwordHash != null) data.passwordHash = bcryptHash(input.passwordHash);
     if (input.role != null) {
-      data.role = staffRole(input.role);
+      data.role = checkedRole(input.role);
       if (data.role === 'STAFF') await refuseToRemoveLastAdmin(db, input.id, 'demoted');
     }
     const row = await db.staffUser.update({ where: { id: input.id }, data }).catch(rethrowNotFound(`User ${input.id} not found`));
