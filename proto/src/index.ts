@@ -99,20 +99,22 @@ const query = <ReqIn, ReqOut, ResIn, ResOut>(
   key: (request: NoInfer<ReqIn>) => string | null | undefined,
 ) => spec(false, request, reply, key);
 
-/**
- * A domain's commands, named `<domain>.<name>` and sent on the domain's own topic: the topic is
- * not written per command, so none can be filed on another domain's.
- */
-function domain<D extends CommandDomain, S extends Record<string, Spec<never, unknown, never, unknown>>>(
+/** Each of `specs` named `<domain>.<name>`, with what the domain gives all of them (its topic). */
+function inDomain<D extends string, S extends Record<string, object>, Given extends object>(
   name: D,
   specs: S,
-): { [K in keyof S & string as `${D}.${K}`]: S[K] & { topic: (typeof topics)[`${D}Commands`] } } {
-  const topic = topics[`${name}Commands`];
+  given: Given,
+): { [K in keyof S & string as `${D}.${K}`]: S[K] & Given } {
   // Object.fromEntries forgets the keys; the signature above says what it builds.
-  return Object.fromEntries(
-    Object.entries(specs).map(([command, definition]) => [`${name}.${command}`, { ...definition, topic }]),
-  ) as never;
+  return Object.fromEntries(Object.entries(specs).map(([key, spec]) => [`${name}.${key}`, { ...spec, ...given }])) as never;
 }
+
+/**
+ * A domain's commands, sent on the domain's own topic: the topic is not written per command,
+ * so none can be filed on another domain's.
+ */
+const domain = <D extends CommandDomain, S extends Record<string, Spec<never, unknown, never, unknown>>>(name: D, specs: S) =>
+  inDomain(name, specs, { topic: topics[`${name}Commands`] });
 
 const byId = (request: { id?: string | null }) => request.id;
 const anyPartition = () => undefined;
@@ -236,15 +238,9 @@ function event<In, Out>(type: MessageCodec<In, Out>, key: (event: NoInfer<In>) =
   return { type, key: (e) => key(e) ?? '' };
 }
 
-/** A domain's events, named `<domain>.<name>` and published on the domain's own event topic. */
-function domainEvents<D extends EventDomain, S extends Record<string, EventSpec<never, unknown>>>(
-  name: D,
-  specs: S,
-): { [K in keyof S & string as `${D}.${K}`]: S[K] & { topic: (typeof topics)[`${D}Events`] } } {
-  const topic = topics[`${name}Events`];
-  // Object.fromEntries forgets the keys; the signature above says what it builds.
-  return Object.fromEntries(Object.entries(specs).map(([event, definition]) => [`${name}.${event}`, { ...definition, topic }])) as never;
-}
+/** A domain's events, published on the domain's own event topic. */
+const domainEvents = <D extends EventDomain, S extends Record<string, EventSpec<never, unknown>>>(name: D, specs: S) =>
+  inDomain(name, specs, { topic: topics[`${name}Events`] });
 
 const eventRegistry = {
   ...domainEvents('brand', {
