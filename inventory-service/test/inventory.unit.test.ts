@@ -2,26 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import request from 'supertest';
 import { InsufficientStockError } from '@mart/common/errors';
-import type { RpcClient } from '@mart/common/kafka';
-import { generateTestKeys, mintToken, routeTestApp } from '@mart/common/testing';
+import { fakeRpc, generateTestKeys, mintToken, routeTestApp } from '@mart/common/testing';
 import { inventoryRoutes } from '../src/inventory.routes.ts';
-
-interface Call {
-  name: string;
-  request: Record<string, unknown>;
-  options: Record<string, unknown>;
-}
-
-function fakeRpc(reply: (name: string, request: Record<string, unknown>) => unknown) {
-  const calls: Call[] = [];
-  const rpc = {
-    call: async (name: string, req: Record<string, unknown>, options: Record<string, unknown> = {}) => {
-      calls.push({ name, request: req, options });
-      return reply(name, req);
-    },
-  } as unknown as RpcClient;
-  return { rpc, calls };
-}
 
 const productId = randomUUID();
 const record = { productId, onHand: 10, reserved: 4, available: 6, updatedAt: '2026-01-01T00:00:00.000Z' };
@@ -30,22 +12,21 @@ describe('inventory routes (fake rpc)', () => {
   const keys = generateTestKeys();
   const staffId = randomUUID();
   const staff = `Bearer ${mintToken(keys.privateKey, { kind: 'user', role: 'staff', sub: staffId })}`;
-  let failWith: Error | undefined;
-  const { rpc, calls } = fakeRpc((name) => {
-    if (failWith) throw failWith;
-    if (name === 'inventory.list-adjustments') {
-      return {
-        items: [{ id: 'a1', productId, delta: -3, reason: 'order x paid', onHandAfter: 7, actorId: '', createdAt: record.updatedAt }],
-        page: { page: 1, pageSize: 20, total: 1 },
-      };
-    }
-    return record;
+  const rpc = fakeRpc({
+    'inventory.get': () => record,
+    'inventory.set': () => record,
+    'inventory.adjust': () => record,
+    'inventory.list-adjustments': () => ({
+      items: [{ id: 'a1', productId, delta: -3, reason: 'order x paid', onHandAfter: 7, actorId: '', createdAt: record.updatedAt }],
+      page: { page: 1, pageSize: 20, total: 1 },
+    }),
   });
+  const { calls } = rpc;
   const app = routeTestApp(inventoryRoutes({ rpc }), keys.publicKey);
 
   beforeEach(() => {
     calls.length = 0;
-    failWith = undefined;
+    rpc.failWith = undefined;
   });
 
   it('answers with the stock record, available included', async () => {
@@ -79,7 +60,7 @@ describe('inventory routes (fake rpc)', () => {
   });
 
   it('passes "never below reserved" through as 409 insufficient_stock', async () => {
-    failWith = new InsufficientStockError('4 unit(s) are reserved', [{ path: 'delta', message: 'must be at least -6' }]);
+    rpc.failWith = new InsufficientStockError('4 unit(s) are reserved', [{ path: 'delta', message: 'must be at least -6' }]);
     const res = await request(app).post(`/inventory/${productId}/adjustments`).set('authorization', staff).send({ delta: -7, reason: 'x' });
     expect(res.status).to.equal(409);
     expect(res.body.error.code).to.equal('insufficient_stock');
