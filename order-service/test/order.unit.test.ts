@@ -2,30 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import request from 'supertest';
 import { InsufficientStockError, InvalidStateError } from '@mart/common/errors';
-import type { RpcClient } from '@mart/common/kafka';
-import { generateTestKeys, mintToken, routeTestApp } from '@mart/common/testing';
+import { fakeRpc, generateTestKeys, mintToken, routeTestApp } from '@mart/common/testing';
 import { mart } from '@mart/proto';
 import { orderRoutes } from '../src/order.routes.ts';
 
 const { OrderStatus } = mart.order;
-
-interface Call {
-  name: string;
-  request: Record<string, unknown>;
-  options: Record<string, unknown>;
-}
-
-/** An rpc client that records each call and answers with `reply(name, request)`. */
-function fakeRpc(reply: (name: string, request: Record<string, unknown>) => unknown) {
-  const calls: Call[] = [];
-  const rpc = {
-    call: async (name: string, req: Record<string, unknown>, options: Record<string, unknown> = {}) => {
-      calls.push({ name, request: req, options });
-      return reply(name, req);
-    },
-  } as unknown as RpcClient;
-  return { rpc, calls };
-}
 
 const customerId = randomUUID();
 const productId = randomUUID();
@@ -47,26 +28,27 @@ describe('order routes (fake rpc)', () => {
   const customer = `Bearer ${mintToken(keys.privateKey, { kind: 'customer', sub: customerId })}`;
   const staffId = randomUUID();
   const staff = `Bearer ${mintToken(keys.privateKey, { kind: 'user', role: 'staff', sub: staffId })}`;
-  let failWith: Error | undefined;
-  const { rpc, calls } = fakeRpc((name) => {
-    if (failWith) throw failWith;
-    if (name === 'order.list') return { items: [wireOrder], page: { page: 2, pageSize: 1, total: 3 } };
-    return wireOrder;
+  const rpc = fakeRpc({
+    'order.place': () => wireOrder,
+    'order.get': () => wireOrder,
+    'order.transition': () => wireOrder,
+    'order.list': () => ({ items: [wireOrder], page: { page: 2, pageSize: 1, total: 3 } }),
   });
+  const { calls } = rpc;
   const app = routeTestApp(orderRoutes({ rpc }, { ttlSeconds: 900 }), keys.publicKey);
   const body = { items: [{ productId, quantity: 2 }], shippingAddress: wireOrder.shippingAddress };
 
   beforeEach(() => {
     calls.length = 0;
-    failWith = undefined;
+    rpc.failWith = undefined;
   });
 
   it('places the order for the signed-in customer, with the configured hold time and the Idempotency-Key', async () => {
     const res = await request(app).post('/orders').set('authorization', customer).set('Idempotency-Key', 'cart-7').send(body);
     expect(res.status).to.equal(201);
-    expect(calls[0]?.name).to.equal('order.place');
+    expect(calls.map((call) => call.name)).to.deep.equal(['order.place']);
     expect(calls[0]?.request).to.deep.include({ customerId, lines: body.items, idempotencyKey: 'cart-7', ttlSeconds: 900 });
-    expect(calls[0]?.request.id).to.match(/^[0-9a-f-]{36}$/);
+    expect(rpc.sent('order.place')[0]?.id).to.match(/^[0-9a-f-]{36}$/);
     expect(res.body).to.deep.equal({
       ...wireOrder,
       status: 'PENDING_PAYMENT',
@@ -93,7 +75,7 @@ describe('order routes (fake rpc)', () => {
   });
 
   it('passes db-service refusals through with their code and details', async () => {
-    failWith = new InsufficientStockError('Not enough stock', [{ path: 'items.0.productId', message: productId }]);
+    rpc.failWith = new InsufficientStockError('Not enough stock', [{ path: 'items.0.productId', message: productId }]);
     const res = await request(app).post('/orders').set('authorization', customer).send(body);
     expect(res.status).to.equal(409);
     expect(res.body.error).to.deep.include({ code: 'insufficient_stock', details: [{ path: 'items.0.productId', message: productId }] });
@@ -107,7 +89,7 @@ describe('order routes (fake rpc)', () => {
 
     const other = randomUUID();
     await request(app).get(`/orders?customerId=${other}`).set('authorization', customer);
-    expect(calls[2]?.request.customerId).to.equal(customerId);
+    expect(rpc.sent('order.list')[0]?.customerId).to.equal(customerId);
     const list = await request(app).get(`/orders?customerId=${other}&status=PAID&page=2&pageSize=1`).set('authorization', staff);
     expect(calls[3]?.request).to.deep.equal({ page: { page: 2, pageSize: 1 }, customerId: other, status: OrderStatus.ORDER_STATUS_PAID });
     expect(list.body).to.include({ page: 2, pageSize: 1, total: 3 });
@@ -124,13 +106,13 @@ describe('order routes (fake rpc)', () => {
       actorId: staffId,
     });
     await request(app).post(`/orders/${wireOrder.id}/deliver`).set('authorization', staff);
-    expect(calls[2]?.request.to).to.equal(OrderStatus.ORDER_STATUS_DELIVERED);
+    expect(rpc.sent('order.transition')[2]?.to).to.equal(OrderStatus.ORDER_STATUS_DELIVERED);
     expect((await request(app).post(`/orders/${wireOrder.id}/ship`).set('authorization', customer)).status).to.equal(403);
     expect(calls).to.have.length(3);
   });
 
   it('tells staff that a paid order is refunded, not cancelled', async () => {
-    failWith = new InvalidStateError('Order is PAID; it cannot become CANCELLED');
+    rpc.failWith = new InvalidStateError('Order is PAID; it cannot become CANCELLED');
     const res = await request(app).post(`/orders/${wireOrder.id}/cancel`).set('authorization', staff);
     expect(res.status).to.equal(409);
     expect(res.body.error.code).to.equal('invalid_state');
