@@ -70,9 +70,6 @@ export interface KafkaBroker {
   stop: () => Promise<void>;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Jars
-
 export function kafkaCacheDir(): string {
   const cacheHome = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   return path.join(cacheHome, 'mart', `kafka-${KAFKA_VERSION}`);
@@ -110,9 +107,6 @@ export async function ensureKafkaJars(log: (line: string) => void = console.log)
   log(`Kafka jars ready in ${seconds(Date.now() - startedAt)}`);
   return libsDir;
 }
-
-// ---------------------------------------------------------------------------------------------
-// Broker
 
 export function serverProperties(options: { dataDir: string; port: number; controllerPort: number }): string {
   const { dataDir, port, controllerPort } = options;
@@ -317,9 +311,6 @@ async function waitForLogLine(child: ChildProcess, logFile: string, line: string
     await sleep(100);
   }
 }
-
-// ---------------------------------------------------------------------------------------------
-// CLI
 
 const DEV_DATA_DIR = path.join(REPO_ROOT, '.mart', 'kafka');
 

@@ -425,9 +425,6 @@ function mebibytes(kib: number | null): string {
   return kib === null ? '' : `${(kib / 1024).toFixed(0)} MiB`;
 }
 
-// ---------------------------------------------------------------------------------------------
-// CLI
-
 const MART_DIR = path.join(REPO_ROOT, '.mart');
 const STATE_FILE = path.join(MART_DIR, 'stack.json');
 
