@@ -1,4 +1,4 @@
-import { KafkaJSError, type Consumer, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
+import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from '../logger.ts';
 import { createConsumer, createProducer, ensureTopics, startOrUndo, trackConsumerLag } from './kafka.ts';
 import { OffsetCommitter } from './offset.committer.ts';
@@ -120,9 +120,14 @@ export class PartitionedConsumer {
       try {
         return (await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => ({ topic, partition, offset: high }));
       } catch (error) {
-        if (attempt >= 20 || !(error instanceof KafkaJSError && error.retriable)) throw error;
+        if (attempt >= 20 || !isRetriable(error)) throw error;
         await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
       }
     }
   }
+}
+
+/** kafkajs marks the errors worth another try (its classes cannot be imported by name from ESM). */
+function isRetriable(error: unknown): boolean {
+  return error instanceof Error && 'retriable' in error && error.retriable === true;
 }
