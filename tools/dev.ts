@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 import { REPO_ROOT, serviceDefinition, serviceSource, servicesWithSource, type ServiceName } from './services.ts';
-import { ensureDatabase, localDatabaseUrl, serviceEnv, startStack } from './stack.ts';
+import { ensureDatabase, isReady, localDatabaseUrl, serviceEnv, startStack } from './stack.ts';
 
 const MART_DIR = path.join(REPO_ROOT, '.mart');
 const TSX_CLI = fileURLToPath(import.meta.resolve('tsx/cli'));
@@ -42,13 +42,7 @@ function launch(name: ServiceName, env: NodeJS.ProcessEnv): ChildProcess {
 async function waitUntilReady(name: ServiceName, url: string): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    try {
-      const response = await fetch(`${url}/ready`, { signal: AbortSignal.timeout(2_000) });
-      await response.body?.cancel();
-      if (response.status === 200) return;
-    } catch {
-      // not listening yet
-    }
+    if (await isReady(url)) return;
     await sleep(250);
   }
   console.log(`${name} is not ready after ${READY_TIMEOUT_MS / 1000} s; fix it and save, tsx watch restarts it`);
