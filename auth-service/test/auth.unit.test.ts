@@ -6,10 +6,10 @@ import { ConfigError, loadConfig } from '@mart/common/config';
 import { hashPassword } from '@mart/common/credentials';
 import { UnavailableError, UnauthorizedError } from '@mart/common/errors';
 import { TokenVerifier, createHttpApp } from '@mart/common/http';
-import type { RpcClient } from '@mart/common/kafka';
+import type { RpcCaller } from '@mart/common/kafka';
 import { createLogger } from '@mart/common/logger';
-import { generateTestKeys } from '@mart/common/testing';
-import { mart } from '@mart/proto';
+import { fakeRpc, generateTestKeys } from '@mart/common/testing';
+import { mart, type CommandInput, type CommandResult } from '@mart/proto';
 import { loadSigningKey } from '../src/auth.keys.ts';
 import { LoginLimiter, loginLimits } from '../src/auth.limiter.ts';
 import { acceptOAuthPasswordForm, documentOAuthPasswordFlow } from '../src/auth.oauth.ts';
@@ -30,38 +30,30 @@ interface Account {
   role: string;
 }
 
-/** db-service's side of the auth commands, in memory; records every call. */
-function fakeRpc(accounts: Account[]) {
-  const calls: { name: string; request: Record<string, unknown> }[] = [];
-  const state = {
-    calls,
-    unavailable: false,
-    rotate: (_request: Record<string, unknown>): Record<string, unknown> => {
+type Rotation = (request: CommandInput<'auth.rotate-refresh-token'>) => CommandResult<'auth.rotate-refresh-token'>;
+
+/** db-service's side of the auth commands, in memory; `state.rotate` answers a refresh. */
+function authDb(accounts: Account[]) {
+  const state: { rotate: Rotation } = {
+    rotate: () => {
       throw new UnauthorizedError('Invalid refresh token');
     },
   };
-  const rpc = {
-    call: async (name: string, req: Record<string, unknown>) => {
-      calls.push({ name, request: req });
-      if (state.unavailable) throw new UnavailableError('Kafka is unavailable');
-      switch (name) {
-        case 'auth.get-credentials': {
-          const account = accounts.find((a) => a.kind === req.kind && a.email === req.email);
-          return account
-            ? { found: true, principalId: account.id, email: account.email, passwordHash: account.hash, role: account.role }
-            : { found: false, principalId: '', email: '', passwordHash: '', role: '' };
-        }
-        case 'auth.rotate-refresh-token':
-          return state.rotate(req);
-        default:
-          return {};
-      }
+  const rpc = fakeRpc({
+    'auth.get-credentials': (request) => {
+      const account = accounts.find((a) => a.kind === request.kind && a.email === request.email);
+      return account
+        ? { found: true, principalId: account.id, email: account.email, passwordHash: account.hash, role: account.role }
+        : { found: false, principalId: '', email: '', passwordHash: '', role: '' };
     },
-  } as unknown as RpcClient;
+    'auth.issue-refresh-token': () => ({}),
+    'auth.rotate-refresh-token': (request) => state.rotate(request),
+    'auth.revoke-refresh-token': () => ({}),
+  });
   return { rpc, state };
 }
 
-function authApp(rpc: RpcClient, env: Record<string, string> = {}) {
+function authApp(rpc: RpcCaller, env: Record<string, string> = {}) {
   const config = loadConfig(authConfigSchema, { AUTH_PRIVATE_KEY: keys.privateKey, BCRYPT_COST: '4', ...env });
   const key = loadSigningKey(config);
   const tokens = tokenIssuer(key, tokenSettings(config));
@@ -93,7 +85,7 @@ describe('auth-service (fake rpc)', () => {
 
   describe('login', () => {
     it('issues an RS256 access token with the claims every service verifies, and a refresh token stored as a hash', async () => {
-      const { rpc, state } = fakeRpc(accounts);
+      const { rpc } = authDb(accounts);
       const app = await authApp(rpc)();
       const res = await request(app).post('/auth/admin/login').send({ email: ' Admin@Mart.LOCAL ', password: 'admin password' });
       expect(res.status).to.equal(200);
@@ -105,16 +97,16 @@ describe('auth-service (fake rpc)', () => {
       const { iat, exp } = claims.payload as jwt.JwtPayload;
       expect(exp! - iat!).to.equal(900);
 
-      expect(state.calls.map((c) => c.name)).to.deep.equal(['auth.get-credentials', 'auth.issue-refresh-token']);
-      expect(state.calls[0]!.request).to.deep.equal({ kind: USER, email: 'admin@mart.local' });
-      const issued = state.calls[1]!.request;
+      expect(rpc.calls.map((c) => c.name)).to.deep.equal(['auth.get-credentials', 'auth.issue-refresh-token']);
+      expect(rpc.calls[0]!.request).to.deep.equal({ kind: USER, email: 'admin@mart.local' });
+      const [issued] = rpc.sent('auth.issue-refresh-token');
       expect(issued).to.include({ principalId: adminId, kind: USER, tokenHash: refreshTokenHash(res.body.refreshToken) });
       expect(JSON.stringify(issued)).not.to.include(res.body.refreshToken);
-      expect(Date.parse(issued.expiresAt as string) - Date.now()).to.be.closeTo(14 * 86_400_000, 60_000);
+      expect(Date.parse(issued?.expiresAt ?? '') - Date.now()).to.be.closeTo(14 * 86_400_000, 60_000);
     });
 
     it('gives a customer a customer token, with no role, and only looks among customers', async () => {
-      const { rpc, state } = fakeRpc(accounts);
+      const { rpc } = authDb(accounts);
       const app = await authApp(rpc)();
       const res = await request(app).post('/auth/login').send({ email: 'ada@example.com', password: 'correct horse' });
       expect(res.status).to.equal(200);
@@ -124,15 +116,11 @@ describe('auth-service (fake rpc)', () => {
       expect((await request(app).post('/auth/admin/login').send({ email: 'ada@example.com', password: 'correct horse' })).status).to.equal(
         401,
       );
-      expect(state.calls.filter((c) => c.name === 'auth.get-credentials').map((c) => c.request.kind)).to.deep.equal([
-        CUSTOMER,
-        CUSTOMER,
-        USER,
-      ]);
+      expect(rpc.sent('auth.get-credentials').map((sent) => sent.kind)).to.deep.equal([CUSTOMER, CUSTOMER, USER]);
     });
 
     it('answers a wrong password and an unknown email with the same 401 body', async () => {
-      const { rpc } = fakeRpc(accounts);
+      const { rpc } = authDb(accounts);
       const app = await authApp(rpc)();
       const wrongPassword = await request(app).post('/auth/login').send({ email: 'ada@example.com', password: 'wrong horse' });
       const unknownEmail = await request(app).post('/auth/login').send({ email: 'nobody@example.com', password: 'wrong horse' });
@@ -144,7 +132,7 @@ describe('auth-service (fake rpc)', () => {
 
     it('spends a bcrypt comparison on an unknown email too, so timing does not tell it apart', async () => {
       const slowAccounts = [{ ...accounts[0]!, hash: await hashPassword('correct horse', 10) }];
-      const { rpc } = fakeRpc(slowAccounts);
+      const { rpc } = authDb(slowAccounts);
       const app = await authApp(rpc, { BCRYPT_COST: '10', LOGIN_MAX_FAILURES_PER_ACCOUNT: '100' })();
       const time = async (email: string) => {
         const started = performance.now();
@@ -159,18 +147,18 @@ describe('auth-service (fake rpc)', () => {
     });
 
     it('rejects a bad body with 400 naming each field', async () => {
-      const { rpc, state } = fakeRpc(accounts);
+      const { rpc } = authDb(accounts);
       const app = await authApp(rpc)();
       const res = await request(app).post('/auth/login').send({ email: 'not-an-email', extra: 1 });
       expect(res.status).to.equal(400);
       expect(res.body.error.details.map((d: { path: string }) => d.path).sort()).to.deep.equal(['email', 'extra', 'password']);
-      expect(state.calls).to.have.length(0);
+      expect(rpc.calls).to.have.length(0);
     });
   });
 
   describe('OAuth2 password form', () => {
     it('logs in with username and password, answering with the RFC 6749 names as well', async () => {
-      const { rpc } = fakeRpc(accounts);
+      const { rpc } = authDb(accounts);
       const app = await authApp(rpc)();
       const res = await request(app)
         .post('/auth/login')
@@ -185,7 +173,7 @@ describe('auth-service (fake rpc)', () => {
     });
 
     it('names the bad form fields in a 400', async () => {
-      const { rpc } = fakeRpc(accounts);
+      const { rpc } = authDb(accounts);
       const app = await authApp(rpc)();
       const res = await request(app).post('/auth/admin/login').type('form').send({ grant_type: 'client_credentials', password: 'x' });
       expect(res.status).to.equal(400);
@@ -193,7 +181,7 @@ describe('auth-service (fake rpc)', () => {
     });
 
     it('declares both login endpoints as OAuth2 password flows in the OpenAPI document', async () => {
-      const { rpc } = fakeRpc(accounts);
+      const { rpc } = authDb(accounts);
       const doc = (await request(await authApp(rpc)()).get('/openapi.json')).body;
       expect(doc.components.securitySchemes.customerLogin.flows.password.tokenUrl).to.equal('/auth/login');
       expect(doc.components.securitySchemes.staffLogin.flows.password.tokenUrl).to.equal('/auth/admin/login');
@@ -206,7 +194,7 @@ describe('auth-service (fake rpc)', () => {
 
   describe('rate limits', () => {
     it('locks an account after 5 failures, even for the right password, and tells when to retry', async () => {
-      const { rpc, state } = fakeRpc(accounts);
+      const { rpc } = authDb(accounts);
       const app = await authApp(rpc)();
       for (let i = 0; i < 5; i++) {
         expect(
@@ -221,7 +209,7 @@ describe('auth-service (fake rpc)', () => {
       expect(locked.status).to.equal(429);
       expect(locked.body.error.code).to.equal('rate_limited');
       expect(Number(locked.headers['retry-after'])).to.be.within(890, 900);
-      expect(state.calls.filter((c) => c.name === 'auth.get-credentials')).to.have.length(5);
+      expect(rpc.sent('auth.get-credentials')).to.have.length(5);
       // Another account from the same address is not affected.
       expect(
         (await request(app).post('/auth/admin/login').send({ email: 'admin@mart.local', password: 'admin password' })).status,
@@ -229,7 +217,7 @@ describe('auth-service (fake rpc)', () => {
     });
 
     it('forgives an account its failures once it logs in', async () => {
-      const { rpc } = fakeRpc(accounts);
+      const { rpc } = authDb(accounts);
       const app = await authApp(rpc)();
       const attempt = (password: string) => request(app).post('/auth/login').send({ email: 'ada@example.com', password });
       for (let i = 0; i < 4; i++) expect((await attempt('nope nope')).status).to.equal(401);
@@ -238,7 +226,7 @@ describe('auth-service (fake rpc)', () => {
     });
 
     it('limits failures per client address across accounts', async () => {
-      const { rpc } = fakeRpc(accounts);
+      const { rpc } = authDb(accounts);
       const app = await authApp(rpc, { LOGIN_MAX_FAILURES_PER_ADDRESS: '3' })();
       for (const email of ['a@example.com', 'b@example.com', 'c@example.com']) {
         expect((await request(app).post('/auth/login').send({ email, password: 'guess' })).status).to.equal(401);
@@ -248,35 +236,36 @@ describe('auth-service (fake rpc)', () => {
     });
 
     it('does not count attempts that failed for want of db-service', async () => {
-      const { rpc, state } = fakeRpc(accounts);
+      const { rpc } = authDb(accounts);
       const app = await authApp(rpc)();
-      state.unavailable = true;
+      rpc.failWith = new UnavailableError('Kafka is unavailable');
       for (let i = 0; i < 6; i++) {
         expect((await request(app).post('/auth/login').send({ email: 'ada@example.com', password: 'correct horse' })).status).to.equal(503);
       }
-      state.unavailable = false;
+      rpc.failWith = undefined;
       expect((await request(app).post('/auth/login').send({ email: 'ada@example.com', password: 'correct horse' })).status).to.equal(200);
     });
   });
 
   describe('refresh and logout', () => {
     it('rotates: sends only hashes, and signs the new access token with the principal db-service returns', async () => {
-      const { rpc, state } = fakeRpc(accounts);
+      const { rpc, state } = authDb(accounts);
       state.rotate = () => ({ principalId: adminId, kind: USER, email: 'admin@mart.local', role: 'staff', reuseDetected: false });
       const app = await authApp(rpc)();
       const res = await request(app).post('/auth/refresh').send({ refreshToken: 'old-token' });
       expect(res.status).to.equal(200);
       // The role is the one stored now (demoted since login), not the one in the old token.
       expect(verifier.verify(res.body.accessToken)).to.deep.equal({ sub: adminId, kind: 'user', role: 'staff', email: 'admin@mart.local' });
-      const sent = state.calls[0]!.request;
-      expect(sent.tokenHash).to.equal(refreshTokenHash('old-token'));
-      expect(sent.newTokenHash).to.equal(refreshTokenHash(res.body.refreshToken));
+      expect(rpc.calls.map((c) => c.name)).to.deep.equal(['auth.rotate-refresh-token']);
+      const [sent] = rpc.sent('auth.rotate-refresh-token');
+      expect(sent?.tokenHash).to.equal(refreshTokenHash('old-token'));
+      expect(sent?.newTokenHash).to.equal(refreshTokenHash(res.body.refreshToken));
       expect(JSON.stringify(sent)).not.to.include(res.body.refreshToken);
       expect(res.body.refreshToken).not.to.equal('old-token');
     });
 
     it('answers a reused token with the same 401 as any invalid one', async () => {
-      const { rpc, state } = fakeRpc(accounts);
+      const { rpc, state } = authDb(accounts);
       const app = await authApp(rpc)();
       const invalid = await request(app).post('/auth/refresh').send({ refreshToken: 'unknown' });
       state.rotate = () => ({ principalId: customerId, kind: CUSTOMER, email: '', role: '', reuseDetected: true });
@@ -286,18 +275,20 @@ describe('auth-service (fake rpc)', () => {
     });
 
     it('logs out by revoking the hash of the token, with 204', async () => {
-      const { rpc, state } = fakeRpc(accounts);
+      const { rpc } = authDb(accounts);
       const res = await request(await authApp(rpc)())
         .post('/auth/logout')
         .send({ refreshToken: 'some-token' });
       expect(res.status).to.equal(204);
-      expect(state.calls).to.deep.equal([{ name: 'auth.revoke-refresh-token', request: { tokenHash: refreshTokenHash('some-token') } }]);
+      expect(rpc.calls.map(({ name, request }) => ({ name, request }))).to.deep.equal([
+        { name: 'auth.revoke-refresh-token', request: { tokenHash: refreshTokenHash('some-token') } },
+      ]);
     });
   });
 
   describe('me and JWKS', () => {
     it('publishes the public key as a JWK whose kid is in every token header', async () => {
-      const { rpc } = fakeRpc(accounts);
+      const { rpc } = authDb(accounts);
       const app = await authApp(rpc)();
       const jwks = (await request(app).get('/auth/.well-known/jwks.json')).body as { keys: (Record<string, string> & { kid: string })[] };
       expect(jwks.keys).to.have.length(1);
