@@ -6,8 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { buildOpenApiDocument, type OpenApiDocument, type RouteDefinition } from '@mart/common/http';
-import type { RpcClient } from '@mart/common/kafka';
 import { createLogger } from '@mart/common/logger';
+import { fakeRpc } from '@mart/common/testing';
 import { authRoutes } from '../../auth-service/src/auth.routes.ts';
 import { documentOAuthPasswordFlow } from '../../auth-service/src/auth.oauth.ts';
 import { brandRoutes } from '../../brand-service/src/brand.routes.ts';
@@ -75,12 +75,8 @@ const publicRoutes = new Set([
   'post /payments/webhook',
 ]);
 
-// Route construction must not touch Kafka: a call would fail the test loudly.
-const rpc = {
-  call: () => {
-    throw new Error('no Kafka in this test');
-  },
-} as unknown as RpcClient;
+// Route construction must not touch Kafka: no command is faked, so a call rejects, and it is recorded.
+const rpc = fakeRpc();
 const logger = createLogger('openapi-coverage', 'silent');
 const unused = {} as never;
 
@@ -139,6 +135,7 @@ describe('OpenAPI coverage of the API contract (docs/API.md)', () => {
       return !document?.paths?.[openApiPath]?.[route.method];
     });
     expect(missing.map((route) => `${route.method.toUpperCase()} ${route.path}`)).to.deep.equal([]);
+    expect(rpc.calls, 'building the routes and documents sent commands').to.deep.equal([]);
   });
 
   it('marks every protected route with bearer security, and leaves public ones open', () => {
