@@ -43,8 +43,6 @@ export interface SeedResult {
   categoryIds: Map<string, string>;
 }
 
-// ---------- the catalog's vocabulary ----------
-
 // prettier-ignore
 const brandNames = [
   'Acme', 'Arbor', 'Blue Heron', 'Brightwave', 'Copperline', 'Corvid', 'Driftwood', 'Evergreen', 'Falcon', 'Foxglove',
@@ -123,8 +121,6 @@ function random(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-
-// ---------- the steps ----------
 
 async function ensureBrand(rpc: Rpc, name: string): Promise<string> {
   try {
@@ -247,8 +243,6 @@ export async function seedCatalog(rpc: Rpc, options: SeedOptions): Promise<SeedR
   log(`${created} products created, ${skipped} already there, in ${(ms / 1000).toFixed(1)} s`);
   return { brands: brands.length, categories: categoryIds.size, created, skipped, ms, categoryIds };
 }
-
-// ---------- CLI ----------
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
