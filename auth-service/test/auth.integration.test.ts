@@ -10,6 +10,7 @@ import { createDatabase, type PrismaClient } from '../../db-service/src/database
 import type { HandlerContext } from '../../db-service/src/handler.ts';
 import { authHandlers } from '../../db-service/src/handlers/auth.handlers.ts';
 import { applyMigrations } from '../../db-service/src/migrate.ts';
+import { testHandlerSettings } from '../../db-service/test/handler.helpers.ts';
 import { refreshTokenHash } from '../src/auth.tokens.ts';
 
 const CUSTOMER = mart.auth.PrincipalKind.PRINCIPAL_KIND_CUSTOMER;
@@ -25,7 +26,7 @@ describe('refresh-token handlers (real PostgreSQL)', function () {
   function apply<N extends CommandName>(name: N, input: Partial<CommandInput<N>>) {
     const handler = authHandlers[name] as (input: unknown, context: HandlerContext) => Promise<unknown>;
     const meta: CommandMeta = { commandId: randomUUID(), requestId: undefined, deadline: Date.now() + 10_000 };
-    return prisma.$transaction((db) => handler(input, mutationContext(db, meta, { emailLeaseSeconds: 120 }).context));
+    return prisma.$transaction((db) => handler(input, mutationContext(db, meta, testHandlerSettings).context));
   }
 
   async function issue(token: string, familyId = randomUUID()) {

@@ -10,6 +10,7 @@ import { createDatabase } from '../src/database.ts';
 import type { Handlers } from '../src/handler.ts';
 import { allHandlers } from '../src/handlers/index.ts';
 import { applyMigrations } from '../src/migrate.ts';
+import { testHandlerSettings } from './handler.helpers.ts';
 
 /** A command as the command server hands it over: its request through the wire's codec. */
 function command<N extends CommandName>(name: N, request: CommandRequest<N>, commandId: string = randomUUID()): DecodedCommand<N> {
@@ -32,7 +33,7 @@ describe('command executor: commands that queued up together (real PostgreSQL)',
     createCommandExecutor({
       database,
       handlers,
-      settings: { emailLeaseSeconds: 120 },
+      settings: testHandlerSettings,
       logger,
       onEventsWritten: () => eventsWritten++,
       ordersDueAt: () => undefined,
