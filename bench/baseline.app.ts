@@ -8,6 +8,7 @@
 import express from 'express';
 import { NotFoundError } from '@mart/common/errors';
 import { mart } from '@mart/proto';
+import { dbServiceConfigSchema, handlerSettings } from '../db-service/src/config.ts';
 import { createDatabase } from '../db-service/src/database.ts';
 import { queryContext } from '../db-service/src/command.executor.ts';
 import type { HandlerContext } from '../db-service/src/handler.ts';
@@ -16,11 +17,12 @@ import { productHandlers } from '../db-service/src/handlers/product.handlers.ts'
 const databaseUrl = process.env.DATABASE_URL;
 if (!databaseUrl) throw new Error('DATABASE_URL is required');
 const database = createDatabase(databaseUrl, Number(process.env.DB_POOL_SIZE ?? 10));
+const settings = handlerSettings(dbServiceConfigSchema.parse({}));
 const getProduct = productHandlers['product.get']!;
 const listProducts = productHandlers['product.list']!;
 
 const context = (): HandlerContext =>
-  queryContext(database, { commandId: '', requestId: undefined, deadline: Date.now() + 10_000 }, 'product.get', { emailLeaseSeconds: 120 });
+  queryContext(database, { commandId: '', requestId: undefined, deadline: Date.now() + 10_000 }, 'product.get', settings);
 
 const app = express();
 app.disable('x-powered-by');

@@ -1,5 +1,6 @@
 import { baseConfigSchema, notificationLeaseSeconds } from '@mart/common/config';
 import { z } from '@mart/common/zod';
+import type { HandlerSettings } from './handler.ts';
 
 export const dbServiceConfigSchema = baseConfigSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(8011),
@@ -15,3 +16,8 @@ export const dbServiceConfigSchema = baseConfigSchema.extend({
 });
 
 export type DbServiceConfig = z.infer<typeof dbServiceConfigSchema>;
+
+/** What the handlers are told of the configuration. */
+export function handlerSettings(config: Pick<DbServiceConfig, 'NOTIFICATION_LEASE_SECONDS'>): HandlerSettings {
+  return { emailLeaseSeconds: config.NOTIFICATION_LEASE_SECONDS };
+}

@@ -5,7 +5,7 @@ import { createLogger, type Logger } from '@mart/common/logger';
 import { retryUntil } from '@mart/common/service';
 import type { Server } from 'node:http';
 import { createCommandExecutor } from './command.executor.ts';
-import type { DbServiceConfig } from './config.ts';
+import { handlerSettings, type DbServiceConfig } from './config.ts';
 import { createDatabase } from './database.ts';
 import { allHandlers } from './handlers/index.ts';
 import { applyMigrations } from './migrate.ts';
@@ -36,7 +36,7 @@ export async function startDbService(config: DbServiceConfig): Promise<RunningDb
   const producer = createProducer(kafka);
   await retryUntil('connecting to Kafka', logger, () => producer.connect());
   const relay = new OutboxRelay({ prisma, producer, logger });
-  const settings = { emailLeaseSeconds: config.NOTIFICATION_LEASE_SECONDS };
+  const settings = handlerSettings(config);
   const expiry = orderExpiryAlarm({ prisma, settings, logger });
   const executor = createCommandExecutor({
     database,

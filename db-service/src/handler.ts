@@ -1,6 +1,6 @@
 import { ValidationError, type ErrorDetail } from '@mart/common/errors';
 import type { CommandMeta } from '@mart/common/kafka';
-import type { z } from '@mart/common/zod';
+import { issueDetails, type z } from '@mart/common/zod';
 import type { CommandInput, CommandName, CommandResult, EventName, EventPayload } from '@mart/proto';
 import type { Db, SqlRead } from './database.ts';
 import type { Notification } from './generated/prisma/client.ts';
@@ -75,7 +75,7 @@ export function checkedFields<R extends FieldRules>(
     if (input[key] == null) continue;
     const result = rules[key]!.safeParse(input[key]);
     if (result.success) fields[key] = result.data as z.output<R[typeof key]>;
-    else for (const issue of result.error.issues) details.push({ path: [prefix + key, ...issue.path].join('.'), message: issue.message });
+    else details.push(...issueDetails(result.error.issues, { at: [prefix + key] }));
   }
   return fields;
 }

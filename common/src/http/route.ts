@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import type { z } from 'zod';
 import { ValidationError, type ErrorDetail } from '../errors.ts';
 import { authorize, type Access, type Principal } from './auth.ts';
+import { issueDetails } from './zod.ts';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 type AnyObject = z.ZodType<Record<string, unknown>>;
@@ -59,14 +60,7 @@ function parsePart(schema: z.ZodType | undefined, value: unknown, location: stri
   if (!schema) return undefined;
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  for (const issue of result.error.issues) {
-    // An unknown key is reported on its parent object; name the key itself.
-    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
-    for (const key of keys) {
-      const path = [...issue.path.map(String), ...(key === undefined ? [] : [key])].join('.') || location;
-      details.push({ path, message: issue.message, location });
-    }
-  }
+  details.push(...issueDetails(result.error.issues, { location }));
   return undefined;
 }
 

@@ -1,5 +1,6 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import type { ErrorDetail } from '../errors.ts';
 
 // Services import z from here so every schema can carry OpenAPI metadata (.openapi()).
 extendZodWithOpenApi(z);
@@ -38,3 +39,20 @@ export const errorBodySchema = z
     requestId: z.string(),
   })
   .openapi('Error');
+
+/**
+ * The error details of a failed parse, one per field: the path under `at`, or `location` (body,
+ * query, params) when the whole value is wrong. An unknown key is reported on its parent object;
+ * each key is named itself.
+ */
+export function issueDetails(
+  issues: readonly z.core.$ZodIssue[],
+  { at = [], location }: { at?: string[]; location?: string } = {},
+): ErrorDetail[] {
+  return issues.flatMap((issue) =>
+    (issue.code === 'unrecognized_keys' ? issue.keys : [undefined]).map((key) => {
+      const path = [...at, ...issue.path.map(String), ...(key === undefined ? [] : [key])].join('.') || (location ?? '');
+      return location ? { path, message: issue.message, location } : { path, message: issue.message };
+    }),
+  );
+}

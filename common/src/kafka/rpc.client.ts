@@ -19,6 +19,16 @@ export interface CallOptions {
   traceparent?: string;
 }
 
+/** The typed error an error reply carries: the class, code, message and details db-service threw. */
+export function decodeErrorReply(body: Uint8Array): AppError {
+  const error = mart.common.Error.decode(body);
+  return errorFromReply(
+    error.code,
+    error.message,
+    error.details.map((d) => ({ path: d.path ?? '', message: d.message ?? '' })),
+  );
+}
+
 /** What a service's routes need of the client: unit tests pass a typed fake of it. */
 export type RpcCaller = Pick<RpcClient, 'call'>;
 
@@ -148,14 +158,7 @@ export class RpcClient {
 
   private decodeReply<N extends CommandName>(name: N, message: KafkaMessage): CommandReply<N> {
     const body = message.value ?? Buffer.alloc(0);
-    if (headerString(message.headers?.[headers.status]) === 'error') {
-      const error = mart.common.Error.decode(body);
-      throw errorFromReply(
-        error.code,
-        error.message,
-        error.details.map((d) => ({ path: d.path ?? '', message: d.message ?? '' })),
-      );
-    }
+    if (headerString(message.headers?.[headers.status]) === 'error') throw decodeErrorReply(body);
     return commands[name].reply.decode(body);
   }
 

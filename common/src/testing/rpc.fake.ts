@@ -1,7 +1,7 @@
-import { commands, mart, type CommandInput, type CommandName, type CommandRequest, type CommandResult } from '@mart/proto';
-import { AppError, errorFromReply } from '../errors.ts';
+import { commands, type CommandInput, type CommandName, type CommandRequest, type CommandResult } from '@mart/proto';
+import { AppError } from '../errors.ts';
 import { encodeError } from '../kafka/command.server.ts';
-import type { CallOptions, RpcCaller } from '../kafka/rpc.client.ts';
+import { decodeErrorReply, type CallOptions, type RpcCaller } from '../kafka/rpc.client.ts';
 
 /**
  * db-service's side of one command: gets the request as db-service would decode it, returns what
@@ -32,12 +32,7 @@ export interface FakeRpc extends RpcCaller {
 
 /** What the caller gets from an error reply carrying `error`: the same class, code, message and details. */
 function throughTheWire(error: AppError): AppError {
-  const reply = mart.common.Error.decode(encodeError(error).body);
-  return errorFromReply(
-    reply.code,
-    reply.message,
-    reply.details.map((detail) => ({ path: detail.path ?? '', message: detail.message ?? '' })),
-  );
+  return decodeErrorReply(encodeError(error).body);
 }
 
 /**
