@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import { UnavailableError } from '@mart/common/errors';
-import type { RpcClient } from '@mart/common/kafka';
 import { createLogger } from '@mart/common/logger';
-import { FakeClock } from '@mart/common/testing';
+import { FakeClock, fakeRpc } from '@mart/common/testing';
 import { mart } from '@mart/proto';
 import { buildRfc2822Message, encodeHeaderText, toGmailRaw } from '../src/email.message.ts';
 import type { MailTransport } from '../src/mail.transport.ts';
@@ -65,22 +64,18 @@ describe('email retries', () => {
     expect(retryDelaySeconds(12, policy)).to.equal(3600);
   });
 
-  /** An rpc double that plays db-service for one notification. */
-  function fakeDb(attempts: number) {
-    const recorded: Record<string, unknown>[] = [];
+  /** db-service for one notification: the first claim wins; the first `outages` records find it away. */
+  function fakeDb(attempts: number, outages = 0) {
     let claims = 0;
     const notification = { id: 'n1', type: 'order.paid', to: 'ana@example.com', subject: 'Paid', body: 'Hello', attempts };
-    const rpc = {
-      call: async (name: string, request: Record<string, unknown>) => {
-        if (name === 'notification.claim') return { claimed: claims++ === 0, notification };
-        if (name === 'notification.record-attempt') {
-          recorded.push(request);
-          return notification;
-        }
-        throw new Error(`unexpected ${name}`);
+    const rpc = fakeRpc({
+      'notification.claim': () => ({ claimed: claims++ === 0, notification }),
+      'notification.record-attempt': () => {
+        if (outages-- > 0) throw new UnavailableError('Kafka is down');
+        return notification;
       },
-    };
-    return { rpc: rpc as never, recorded };
+    });
+    return { rpc, recorded: () => rpc.sent('notification.record-attempt') };
   }
   const failing: MailTransport = { provider: 'gmail', send: async () => Promise.reject(new Error('Gmail says 503')) };
   const now = () => new Date('2026-11-22T10:00:00.000Z');
@@ -92,34 +87,30 @@ describe('email retries', () => {
     const retryAt = (at: Date) => wakeUps.push(at.toISOString());
     const sender = notificationSender({ rpc, transport: failing, logger, policy, from: 'Mart <shop@mart.test>', now, retryAt });
     expect(await sender.deliver('n1')).to.equal(true);
-    expect(recorded).to.deep.equal([
+    expect(recorded()).to.deep.equal([
       { id: 'n1', provider: 'gmail', sent: false, error: 'Gmail says 503', giveUp: false, nextAttemptAt: '2026-11-22T10:01:00.000Z' },
     ]);
     expect(wakeUps).to.deep.equal(['2026-11-22T10:01:00.000Z']);
     expect(await sender.deliver('n1')).to.equal(false);
-    expect(recorded).to.have.length(1);
+    expect(recorded()).to.have.length(1);
   });
 
   it('gives up after the last allowed attempt', async () => {
     const { rpc, recorded } = fakeDb(4);
     await notificationSender({ rpc, transport: failing, logger, policy, from: 'm@mart.test', now }).deliver('n1');
-    expect(recorded).to.deep.equal([{ id: 'n1', provider: 'gmail', sent: false, error: 'Gmail says 503', giveUp: true }]);
+    expect(recorded()).to.deep.equal([{ id: 'n1', provider: 'gmail', sent: false, error: 'Gmail says 503', giveUp: true }]);
   });
 
   it('records SENT with the provider id, retrying that record while db-service is briefly away', async () => {
-    const { rpc, recorded } = fakeDb(0);
-    let outages = 2;
-    const flaky = {
-      call: async (name: string, request: Record<string, unknown>) => {
-        if (name === 'notification.record-attempt' && outages-- > 0) throw new UnavailableError('Kafka is down');
-        return (rpc as { call: (n: string, r: Record<string, unknown>) => Promise<unknown> }).call(name, request);
-      },
-    };
+    const { rpc, recorded } = fakeDb(0, 2);
     const sent: string[] = [];
     const transport: MailTransport = { provider: 'gmail', send: async (message) => (sent.push(message.to), { providerMessageId: 'gm-1' }) };
-    await notificationSender({ rpc: flaky as never, transport, logger, policy, from: 'm@mart.test', now }).deliver('n1');
+    await notificationSender({ rpc, transport, logger, policy, from: 'm@mart.test', now }).deliver('n1');
     expect(sent).to.deep.equal(['ana@example.com']);
-    expect(recorded).to.deep.equal([{ id: 'n1', provider: 'gmail', sent: true, providerMessageId: 'gm-1' }]);
+    const record = { id: 'n1', provider: 'gmail', sent: true, providerMessageId: 'gm-1' };
+    expect(recorded()).to.deep.equal([record, record, record], 'two tries while db-service was away, then the one recorded');
+    const commandIds = rpc.calls.filter((call) => call.name === 'notification.record-attempt').map((call) => call.options.commandId);
+    expect(new Set(commandIds).size).to.equal(1, 'every try has the same command id, so db-service records it once');
   });
 });
 
@@ -131,14 +122,13 @@ describe('email retries on time (fake clock)', () => {
     const sweeps: number[] = [];
     const delivered: string[] = [];
     const dueAt = '2026-11-22T10:05:00.000Z';
-    const rpc: Pick<RpcClient, 'call'> = {
-      call: (async (name: string) => {
-        if (name !== 'notification.list-due') throw new Error(`unexpected ${name}`);
+    const rpc = fakeRpc({
+      'notification.list-due': () => {
         sweeps.push(clock.now());
         // The first sweep finds one due email and one due at 10:05; the second finds nothing more.
-        return sweeps.length === 1 ? { items: [{ id: 'n1' }], nextDueAt: dueAt } : { items: [], nextDueAt: null };
-      }) as RpcClient['call'],
-    };
+        return sweeps.length === 1 ? { items: [{ id: 'n1' }], nextDueAt: dueAt } : { items: [] };
+      },
+    });
     const alarm = retryAlarm({ rpc, sender: { deliver: async (id) => (delivered.push(id), true) }, logger, clock });
     alarm.start();
     await clock.advance(0);
