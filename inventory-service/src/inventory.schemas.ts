@@ -1,6 +1,5 @@
+import { adjustmentFields, stockFields } from '@mart/common/domain/inventory';
 import { pageOf, pageQuery, uuidSchema, z } from '@mart/common/zod';
-
-const maxUnits = 2_147_483_647; // db-service stores units in INTEGER columns
 
 export const stockSchema = z
   .object({
@@ -14,21 +13,14 @@ export const stockSchema = z
 
 export const productIdParams = z.object({ productId: uuidSchema });
 
-export const setStockBody = z
-  .object({ onHand: z.number().int().min(0).max(maxUnits) })
-  .strict()
-  .openapi('SetStock');
+export const setStockBody = z.object(stockFields).strict().openapi('SetStock');
 
 export const adjustStockBody = z
   .object({
-    delta: z
-      .number()
-      .int()
-      .min(-maxUnits)
-      .max(maxUnits)
-      .refine((delta) => delta !== 0, { message: 'must not be 0' })
-      .openapi({ description: 'Units added (positive) or removed (negative); on hand never drops below reserved' }),
-    reason: z.string().trim().min(1).max(200).openapi({ example: 'damaged in the warehouse' }),
+    delta: adjustmentFields.delta.openapi({
+      description: 'Units added (positive) or removed (negative); on hand never drops below reserved',
+    }),
+    reason: adjustmentFields.reason.openapi({ example: 'damaged in the warehouse' }),
   })
   .strict()
   .openapi('AdjustStock');
