@@ -1,11 +1,10 @@
+import { adjustmentFields, maxUnits, stockFields } from '@mart/common/domain/inventory';
 import { InsufficientStockError, NotFoundError, ValidationError, type ErrorDetail } from '@mart/common/errors';
 import { uuidPattern } from '@mart/common/ids';
 import type { mart } from '@mart/proto';
 import type { Db } from '../database.ts';
 import type { InventoryAdjustment, InventoryItem } from '../generated/prisma/client.ts';
-import { availableUnits, pageWindow, type Handlers } from '../handler.ts';
-
-const maxUnits = 2_147_483_647; // the INTEGER column's limit
+import { availableUnits, checkedFields, pageWindow, validFields, type Handlers } from '../handler.ts';
 
 function toStockRecord(row: InventoryItem): mart.inventory.StockRecord.$Properties {
   return {
@@ -16,8 +15,6 @@ function toStockRecord(row: InventoryItem): mart.inventory.StockRecord.$Properti
     updatedAt: row.updatedAt.toISOString(),
   };
 }
-
-const maxReasonLength = 200;
 
 function toAdjustment(row: InventoryAdjustment): mart.inventory.Adjustment.$Properties {
   return {
@@ -50,10 +47,7 @@ async function lockedStock(db: Db, productId: string): Promise<InventoryItem> {
 
 export const inventoryHandlers: Handlers = {
   'inventory.set': async (input, { db, emit }) => {
-    const onHand = input.onHand;
-    if (!Number.isInteger(onHand) || onHand < 0 || onHand > maxUnits) {
-      throw new ValidationError([{ path: 'onHand', message: `must be an integer from 0 to ${maxUnits}` }]);
-    }
+    const { onHand = 0 } = validFields(stockFields, input);
     const product = await db.product.findUnique({ where: { id: input.productId }, select: { id: true } });
     if (!product) throw new NotFoundError(`Product ${input.productId} not found`);
 
@@ -96,14 +90,9 @@ export const inventoryHandlers: Handlers = {
   },
 
   'inventory.adjust': async (input, { db, emit }) => {
-    const { delta } = input;
-    const reason = input.reason.trim();
     const details: ErrorDetail[] = [];
-    if (!Number.isInteger(delta) || delta === 0 || Math.abs(delta) > maxUnits) {
-      details.push({ path: 'delta', message: `must be a non-zero integer from -${maxUnits} to ${maxUnits}` });
-    }
-    if (reason.length === 0 || reason.length > maxReasonLength)
-      details.push({ path: 'reason', message: `must be 1 to ${maxReasonLength} characters` });
+    // proto3 sends an unset delta as 0 and an unset reason as '': both break their rule.
+    const { delta = 0, reason = '' } = checkedFields(adjustmentFields, input, details);
     if (input.actorId && !uuidPattern.test(input.actorId)) details.push({ path: 'actorId', message: 'is not a user id' });
     if (details.length > 0) throw new ValidationError(details);
 

@@ -1,3 +1,4 @@
+import { stockFields } from '@mart/common/domain/inventory';
 import { defaultCurrency } from '@mart/common/domain/money';
 import { productFields } from '@mart/common/domain/product';
 import { ValidationError, type ErrorDetail } from '@mart/common/errors';
@@ -9,7 +10,6 @@ import { checkedFields } from '../handler.ts';
 import type { ProductRow } from './product.search.ts';
 
 const maxImportBatch = 1000; // keeps one import's transaction well inside the executor's timeout
-const maxUnits = 2_147_483_647; // the INTEGER column's limit
 
 /** Checks a whole batch (no HTTP edge validates it first); details name `products.<index>.<field>`. */
 async function checkedImport(db: Db, input: mart.product.ImportProducts) {
@@ -33,9 +33,7 @@ async function checkedImport(db: Db, input: mart.product.ImportProducts) {
     const refs = { id: product.id ?? '', brandId: product.brandId ?? '', categoryId: product.categoryId ?? '' };
     for (const [path, id] of Object.entries(refs))
       if (!uuidPattern.test(id)) details.push({ path: prefix + path, message: 'must be a UUID' });
-    const onHand = item.onHand ?? 0;
-    if (!Number.isInteger(onHand) || onHand < 0 || onHand > maxUnits)
-      details.push({ path: `${prefix}onHand`, message: 'must be 0 or more' });
+    const { onHand = 0 } = checkedFields(stockFields, { onHand: item.onHand ?? 0 }, details, prefix);
     return {
       ...refs,
       sku: fields.sku ?? '',
