@@ -1,26 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { UnavailableError } from '@mart/common/errors';
-import type { DecodedCommand, EncodedReply } from '@mart/common/kafka';
+import type { EncodedReply } from '@mart/common/kafka';
 import { createLogger } from '@mart/common/logger';
 import { eventually, requiredEnv } from '@mart/common/testing';
-import { commands, mart, type CommandName, type CommandRequest } from '@mart/proto';
+import { mart } from '@mart/proto';
 import { createCommandExecutor } from '../src/command.executor.ts';
 import { createDatabase } from '../src/database.ts';
 import type { Handlers } from '../src/handler.ts';
 import { allHandlers } from '../src/handlers/index.ts';
 import { applyMigrations } from '../src/migrate.ts';
-import { testHandlerSettings } from './handler.helpers.ts';
-
-/** A command as the command server hands it over: its request through the wire's codec. */
-function command<N extends CommandName>(name: N, request: CommandRequest<N>, commandId: string = randomUUID()): DecodedCommand<N> {
-  const codec = commands[name].request;
-  return {
-    name,
-    request: codec.decode(codec.encode(request).finish()),
-    meta: { commandId, requestId: undefined, deadline: Date.now() + 10_000 },
-  };
-}
+import { command, testHandlerSettings } from './handler.helpers.ts';
 
 const errorCode = (reply: EncodedReply) => (reply.status === 'error' ? mart.common.Error.decode(reply.body).code : 'ok');
 

@@ -3,22 +3,12 @@ import { expect } from 'chai';
 import type { DecodedCommand, EncodedReply } from '@mart/common/kafka';
 import { createLogger } from '@mart/common/logger';
 import { requiredEnv } from '@mart/common/testing';
-import { commands, mart, type CommandName, type CommandRequest } from '@mart/proto';
+import { mart } from '@mart/proto';
 import { createCommandExecutor } from '../src/command.executor.ts';
 import { createDatabase } from '../src/database.ts';
 import { allHandlers } from '../src/handlers/index.ts';
 import { applyMigrations } from '../src/migrate.ts';
-import { testHandlerSettings } from './handler.helpers.ts';
-
-/** A command as the command server hands it over: its request through the wire's codec. */
-function command<N extends CommandName>(name: N, request: CommandRequest<N>): DecodedCommand<N> {
-  const codec = commands[name].request;
-  return {
-    name,
-    request: codec.decode(codec.encode(request).finish()),
-    meta: { commandId: randomUUID(), requestId: undefined, deadline: Date.now() + 10_000 },
-  };
-}
+import { command, testHandlerSettings } from './handler.helpers.ts';
 
 function errorOf(reply: EncodedReply) {
   expect(reply.status).to.equal('error');
